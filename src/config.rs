@@ -1,0 +1,353 @@
+//! Layered configuration: the built-in `config/default.toml`, an optional
+//! file, then `GUESTISSUER__SECTION__KEY` environment variables.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::guest::GuestLimits;
+use crate::guest_token::IssuerSecret;
+
+/// The built-in defaults, compiled into the binary so it runs from any
+/// working directory.
+pub const DEFAULTS_TOML: &str = include_str!("../config/default.toml");
+
+/// Id of the demo Guest Issuer in `config/default.toml`; its tokens work
+/// only against the emulator.
+pub const DEMO_ISSUER_ID: &str =
+    "Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi82ZjFjMmE0ZS04YjNkLTRjN2EtOWU1Zi0yZDFiMGE5YzhlN2Y";
+
+/// Prefix of environment variables that override configuration keys.
+pub const ENV_PREFIX: &str = "GUESTISSUER";
+
+/// Configuration that could not be loaded; the message names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid configuration: {key} {message}")]
+    Invalid { key: String, message: String },
+}
+
+impl ConfigError {
+    fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Settings as written in files and environment variables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    server: ServerSettings,
+    issuer: RawIssuer,
+    guests: GuestLimits,
+    webex: RawWebex,
+    emulator: RawEmulator,
+    log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIssuer {
+    id: String,
+    secret: Option<SecretString>,
+    secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebex {
+    base_url: String,
+    timeout_ms: u64,
+    connect_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmulator {
+    listen: SocketAddr,
+    #[serde(default)]
+    issuers: Vec<RawEmulatorIssuer>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmulatorIssuer {
+    id: String,
+    secret: SecretString,
+}
+
+/// `[server]`: the HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+}
+
+/// `[log]`: output format and filter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// A Guest Issuer app: its id and decoded secret.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    pub id: String,
+    pub secret: IssuerSecret,
+}
+
+/// Where Webex calls go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    /// The built-in emulator, started in-process on a free loopback port.
+    Emulator,
+    /// A Webex API base URL such as `https://webexapis.com/v1`, without a
+    /// trailing slash.
+    Url(String),
+}
+
+/// `[webex]`: the upstream and its timeouts.
+#[derive(Debug, Clone)]
+pub struct WebexSettings {
+    pub upstream: Upstream,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+/// `[emulator]`: the standalone emulator's address and known issuers.
+#[derive(Debug, Clone)]
+pub struct EmulatorSettings {
+    pub listen: SocketAddr,
+    pub issuers: Vec<Issuer>,
+}
+
+/// Validated configuration of the whole service.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub issuer: Issuer,
+    pub guests: GuestLimits,
+    pub webex: WebexSettings,
+    pub emulator: EmulatorSettings,
+    pub log: LogSettings,
+}
+
+impl Settings {
+    /// Loads the defaults, then `file` when given, then the process
+    /// environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, std::env::vars().collect())
+    }
+
+    /// Loads like [`Settings::load`] with `env` in place of the process
+    /// environment, so tests need not change global state.
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut builder =
+            config::Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::invalid(
+                    "--config",
+                    format!("file {} does not exist or is not a file", path.display()),
+                ));
+            }
+            builder = builder.add_source(File::from(path).required(true));
+        }
+        let environment = Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator("__")
+            .separator("__")
+            .source(Some(env.into_iter().collect()));
+        let raw: RawSettings = builder.add_source(environment).build()?.try_deserialize()?;
+        raw.validate()
+    }
+}
+
+impl RawSettings {
+    fn validate(self) -> Result<Settings, ConfigError> {
+        validate_guests(&self.guests)?;
+        let issuer = self.issuer.resolve()?;
+        let webex = self.webex.validate()?;
+        let emulator = self.emulator.validate()?;
+        if self.log.level.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                "log.level",
+                "must not be empty; use for example \"info\"",
+            ));
+        }
+        Ok(Settings {
+            server: self.server,
+            issuer,
+            guests: self.guests,
+            webex,
+            emulator,
+            log: self.log,
+        })
+    }
+}
+
+fn validate_guests(guests: &GuestLimits) -> Result<(), ConfigError> {
+    if guests.min_expires_in == 0 {
+        return Err(ConfigError::invalid(
+            "guests.min_expires_in",
+            "must be at least 1 second",
+        ));
+    }
+    if guests.min_expires_in > guests.max_expires_in {
+        return Err(ConfigError::invalid(
+            "guests.min_expires_in",
+            format!(
+                "({}) must not exceed guests.max_expires_in ({})",
+                guests.min_expires_in, guests.max_expires_in
+            ),
+        ));
+    }
+    let bounds = guests.min_expires_in..=guests.max_expires_in;
+    if !bounds.contains(&guests.default_expires_in) {
+        return Err(ConfigError::invalid(
+            "guests.default_expires_in",
+            format!(
+                "({}) must lie between guests.min_expires_in and guests.max_expires_in ({} to {})",
+                guests.default_expires_in, guests.min_expires_in, guests.max_expires_in
+            ),
+        ));
+    }
+    if guests.login_jwt_lifetime == 0 {
+        return Err(ConfigError::invalid(
+            "guests.login_jwt_lifetime",
+            "must be at least 1 second",
+        ));
+    }
+    if guests.max_user_id_len == 0 || guests.max_user_name_len == 0 {
+        return Err(ConfigError::invalid(
+            "guests.max_user_id_len",
+            "and guests.max_user_name_len must be at least 1",
+        ));
+    }
+    Ok(())
+}
+
+impl RawIssuer {
+    fn resolve(self) -> Result<Issuer, ConfigError> {
+        let id = self.id.trim().to_owned();
+        if id.is_empty() {
+            return Err(ConfigError::invalid(
+                "issuer.id",
+                "must not be empty; set it to the Guest Issuer app id",
+            ));
+        }
+        let text = match (self.secret, self.secret_file) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::invalid(
+                    "issuer.secret",
+                    "and issuer.secret_file are both set; keep only one",
+                ));
+            }
+            (None, None) => {
+                return Err(ConfigError::invalid(
+                    "issuer.secret",
+                    "is missing; set issuer.secret or issuer.secret_file",
+                ));
+            }
+            (Some(secret), None) => secret,
+            (None, Some(path)) => read_secret_file("issuer.secret_file", &path)?,
+        };
+        let secret = IssuerSecret::from_base64(text.expose_secret())
+            .map_err(|e| ConfigError::invalid("issuer.secret", e.to_string()))?;
+        Ok(Issuer { id, secret })
+    }
+}
+
+/// Reads a secret from a file, as mounted by container secret stores.
+pub fn read_secret_file(key: &str, path: &Path) -> Result<SecretString, ConfigError> {
+    std::fs::read_to_string(path)
+        .map(|text| SecretString::from(text.trim().to_owned()))
+        .map_err(|e| {
+            ConfigError::invalid(key, format!("cannot be read from {}: {e}", path.display()))
+        })
+}
+
+impl RawWebex {
+    fn validate(self) -> Result<WebexSettings, ConfigError> {
+        let upstream = parse_upstream(&self.base_url)?;
+        if self.timeout_ms == 0 || self.connect_timeout_ms == 0 {
+            return Err(ConfigError::invalid(
+                "webex.timeout_ms",
+                "and webex.connect_timeout_ms must be at least 1 millisecond",
+            ));
+        }
+        Ok(WebexSettings {
+            upstream,
+            timeout: Duration::from_millis(self.timeout_ms),
+            connect_timeout: Duration::from_millis(self.connect_timeout_ms),
+        })
+    }
+}
+
+/// Parses `webex.base_url`: `emulator` or an absolute http(s) URL.
+pub fn parse_upstream(text: &str) -> Result<Upstream, ConfigError> {
+    let text = text.trim();
+    if text == "emulator" {
+        return Ok(Upstream::Emulator);
+    }
+    let url = reqwest::Url::parse(text).map_err(|e| {
+        ConfigError::invalid(
+            "webex.base_url",
+            format!("({text}) is not a URL ({e}); use \"emulator\" or for example https://webexapis.com/v1"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::invalid(
+            "webex.base_url",
+            format!("({text}) must be an http or https URL with a host, or \"emulator\""),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::invalid(
+            "webex.base_url",
+            "must not have a query or fragment",
+        ));
+    }
+    Ok(Upstream::Url(url.as_str().trim_end_matches('/').to_owned()))
+}
+
+impl RawEmulator {
+    fn validate(self) -> Result<EmulatorSettings, ConfigError> {
+        let mut issuers = Vec::with_capacity(self.issuers.len());
+        for (index, raw) in self.issuers.into_iter().enumerate() {
+            let secret = IssuerSecret::from_base64(raw.secret.expose_secret()).map_err(|e| {
+                ConfigError::invalid(format!("emulator.issuers[{index}].secret"), e.to_string())
+            })?;
+            issuers.push(Issuer {
+                id: raw.id.trim().to_owned(),
+                secret,
+            });
+        }
+        Ok(EmulatorSettings {
+            listen: self.listen,
+            issuers,
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! `POST /guests` (mint a guest JWT) and `POST /guests/login` (get a Webex
+//! access token for a guest).
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::{DateTime, SecondsFormat, Utc};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::extract::JsonBody;
+use crate::error::ApiError;
+use crate::guest::{ExpiresIn, UserId, UserName};
+use crate::startup::AppState;
+use crate::webex::GuestAccess;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/guests", post(mint))
+        .route("/guests/login", post(login))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MintRequest {
+    user_id: String,
+    user_name: String,
+    expires_in: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MintResponse<'a> {
+    token: &'a str,
+    user_id: &'a str,
+    user_name: &'a str,
+    expires_in: u64,
+    expires_at: String,
+}
+
+async fn mint(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<MintRequest>,
+) -> Result<Response, ApiError> {
+    let limits = &state.settings.guests;
+    let user_id = UserId::parse(&body.user_id, limits)?;
+    let user_name = UserName::parse(&body.user_name, limits)?;
+    let expires_in = ExpiresIn::parse(body.expires_in, limits)?;
+
+    let minted = state.backend.mint(&user_id, &user_name, expires_in)?;
+    let answer = MintResponse {
+        token: minted.token.expose_secret(),
+        user_id: user_id.as_str(),
+        user_name: user_name.as_str(),
+        expires_in: expires_in.seconds(),
+        expires_at: rfc3339(minted.exp),
+    };
+    Ok(no_store(StatusCode::CREATED, Json(answer)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LoginRequest {
+    token: Option<String>,
+    user_id: Option<String>,
+    user_name: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginResponse<'a> {
+    access_token: &'a str,
+    expires_in: u64,
+    expires_at: String,
+    user_id: &'a str,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let limits = &state.settings.guests;
+    let access = match body {
+        LoginRequest {
+            token: Some(token),
+            user_id: None,
+            user_name: None,
+        } => state.backend.exchange(token.trim()).await?,
+        LoginRequest {
+            token: None,
+            user_id: Some(user_id),
+            user_name: Some(user_name),
+        } => {
+            let user_id = UserId::parse(&user_id, limits)?;
+            let user_name = UserName::parse(&user_name, limits)?;
+            state.backend.login(&user_id, &user_name).await?
+        }
+        LoginRequest { token: Some(_), .. } => {
+            return Err(ApiError::InvalidBody(
+                "send either token, or userId and userName, not both".to_owned(),
+            ));
+        }
+        LoginRequest { user_id: None, .. } => {
+            return Err(ApiError::InvalidBody(
+                "missing field: send token (a guest JWT), or userId and userName".to_owned(),
+            ));
+        }
+        LoginRequest {
+            user_name: None, ..
+        } => {
+            return Err(ApiError::InvalidBody(
+                "missing field userName: send it with userId".to_owned(),
+            ));
+        }
+    };
+    Ok(no_store(StatusCode::OK, Json(login_response(&access))))
+}
+
+fn login_response(access: &GuestAccess) -> LoginResponse<'_> {
+    let expires_at = Utc::now().timestamp() + access.expires_in as i64;
+    LoginResponse {
+        access_token: access.access_token.expose_secret(),
+        expires_in: access.expires_in,
+        expires_at: rfc3339(expires_at),
+        user_id: &access.user_id,
+    }
+}
+
+/// Formats Unix seconds as RFC 3339 in UTC, such as `2026-01-01T00:00:00Z`.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    DateTime::<Utc>::from_timestamp(unix_seconds, 0)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Wraps a response that carries a credential so no cache stores it.
+fn no_store(status: StatusCode, body: impl IntoResponse) -> Response {
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,219 @@
+//! The shared HTTP client for Webex calls: timeouts, error bodies and
+//! tracking ids.
+
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tracing::instrument;
+
+use super::UpstreamError;
+use crate::config::WebexSettings;
+
+/// Hint added when `/jwt/login` rejects a guest JWT that this service
+/// signed itself: the configured issuer and the Webex app disagree.
+const JWT_LOGIN_HINT: &str = "Check that issuer.id and issuer.secret match the Guest Issuer app in the Webex developer portal";
+
+/// `POST /jwt/login` success body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebexAccessToken {
+    pub token: String,
+    pub expires_in: u64,
+}
+
+/// Webex error body; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WebexErrorBody {
+    message: Option<String>,
+    #[serde(default)]
+    errors: Vec<WebexErrorItem>,
+    tracking_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WebexErrorItem {
+    description: Option<String>,
+}
+
+/// One pooled reqwest client bound to a Webex base URL.
+#[derive(Debug, Clone)]
+pub struct WebexClient {
+    http: reqwest::Client,
+    base_url: String,
+    timeout: Duration,
+}
+
+impl WebexClient {
+    /// Builds the client for `base_url` (no trailing slash) with the
+    /// configured timeouts.
+    pub fn new(base_url: &str, settings: &WebexSettings) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .user_agent(concat!("guestissuer/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            timeout: settings.timeout,
+        })
+    }
+
+    /// Returns the base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Exchanges a guest JWT for an access token (`POST /jwt/login`).
+    #[instrument(name = "webex.jwt_login", skip_all)]
+    pub async fn jwt_login(&self, guest_jwt: &str) -> Result<WebexAccessToken, UpstreamError> {
+        let call = "POST /jwt/login";
+        let request = self
+            .http
+            .post(format!("{}/jwt/login", self.base_url))
+            .header(AUTHORIZATION, format!("Bearer {guest_jwt}"));
+        let response = self.send(call, request).await?;
+        if !response.status().is_success() {
+            return Err(rejected(call, response, Some(JWT_LOGIN_HINT)).await);
+        }
+        read_json(call, response).await
+    }
+
+    /// Returns the person an access token belongs to (`GET /people/me`).
+    #[instrument(name = "webex.people_me", skip_all)]
+    pub async fn people_me(&self, access_token: &str) -> Result<serde_json::Value, UpstreamError> {
+        let call = "GET /people/me";
+        let request = self
+            .http
+            .get(format!("{}/people/me", self.base_url))
+            .bearer_auth(access_token);
+        let response = self.send(call, request).await?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            let tracking_id = tracking_id(response.headers());
+            tracing::info!(call, tracking_id, "Webex rejected the access token");
+            return Err(UpstreamError::AccessTokenRejected { call, tracking_id });
+        }
+        if !response.status().is_success() {
+            return Err(rejected(call, response, None).await);
+        }
+        read_json(call, response).await
+    }
+
+    /// Sends a request and maps transport failures.
+    async fn send(
+        &self,
+        call: &'static str,
+        request: RequestBuilder,
+    ) -> Result<Response, UpstreamError> {
+        request.send().await.map_err(|e| {
+            let error = if e.is_timeout() {
+                UpstreamError::Timeout {
+                    call,
+                    timeout_ms: self.timeout.as_millis() as u64,
+                }
+            } else {
+                UpstreamError::Unreachable {
+                    call,
+                    cause: transport_cause(&e),
+                }
+            };
+            tracing::warn!(call, error = %error, "Webex call failed");
+            error
+        })
+    }
+}
+
+/// Describes a transport error without the URL, which reqwest includes in
+/// its own message.
+fn transport_cause(error: &reqwest::Error) -> String {
+    let mut cause = if error.is_connect() {
+        "connection failed".to_owned()
+    } else if error.is_request() {
+        "request failed".to_owned()
+    } else {
+        "transport error".to_owned()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        cause = format!("{cause}: {inner}");
+        source = inner.source();
+    }
+    cause
+}
+
+/// Reads the tracking id that Webex sends in the `TrackingID` header.
+pub fn tracking_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("trackingid")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Builds the error for a non-success answer from its body and headers.
+async fn rejected(
+    call: &'static str,
+    response: Response,
+    hint: Option<&'static str>,
+) -> UpstreamError {
+    let status = response.status().as_u16();
+    let header_tracking_id = tracking_id(response.headers());
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let body: WebexErrorBody = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let message = body
+        .message
+        .or_else(|| body.errors.into_iter().find_map(|item| item.description));
+    let tracking_id = body.tracking_id.or(header_tracking_id);
+    let hint = hint.filter(|_| matches!(status, 401 | 403 | 404));
+    tracing::warn!(
+        call,
+        status,
+        tracking_id,
+        message,
+        "Webex rejected the call"
+    );
+    UpstreamError::Rejected {
+        call,
+        status,
+        message,
+        tracking_id,
+        hint,
+        retry_after,
+    }
+}
+
+async fn read_json<T: DeserializeOwned>(
+    call: &'static str,
+    response: Response,
+) -> Result<T, UpstreamError> {
+    let tracking_id = tracking_id(response.headers());
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| UpstreamError::Unreachable {
+            call,
+            cause: format!("reading the response failed: {e}"),
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        let error = UpstreamError::InvalidResponse {
+            call,
+            detail: e.to_string(),
+            tracking_id,
+        };
+        tracing::warn!(call, error = %error, "Webex call failed");
+        error
+    })
+}

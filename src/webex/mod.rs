@@ -1,0 +1,55 @@
+//! The upstream side: calls to the Webex API, behind a trait with one
+//! implementation per Webex back end, so routes do not know which is in use.
+
+mod client;
+mod error;
+mod guest_issuer;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+pub use client::{WebexAccessToken, WebexClient};
+pub use error::UpstreamError;
+pub use guest_issuer::GuestIssuerBackend;
+
+use crate::error::ApiError;
+use crate::guest::{ExpiresIn, UserId, UserName};
+
+/// A guest JWT minted by the service.
+#[derive(Debug, Clone)]
+pub struct MintedGuest {
+    pub token: SecretString,
+    pub exp: i64,
+}
+
+/// A Webex access token obtained for a guest.
+#[derive(Debug, Clone)]
+pub struct GuestAccess {
+    pub access_token: SecretString,
+    pub expires_in: u64,
+    pub user_id: String,
+}
+
+/// One Webex back end: how guests are minted, logged in and looked up.
+#[async_trait]
+pub trait GuestBackend: Send + Sync + 'static {
+    /// Names the back end in logs and errors.
+    fn name(&self) -> &'static str;
+
+    /// Mints a guest JWT for `user_id` that expires in `expires_in`.
+    fn mint(
+        &self,
+        user_id: &UserId,
+        user_name: &UserName,
+        expires_in: ExpiresIn,
+    ) -> Result<MintedGuest, ApiError>;
+
+    /// Exchanges a guest JWT presented by a caller for an access token.
+    async fn exchange(&self, guest_jwt: &str) -> Result<GuestAccess, ApiError>;
+
+    /// Gets an access token for a guest identity in one step.
+    async fn login(&self, user_id: &UserId, user_name: &UserName) -> Result<GuestAccess, ApiError>;
+
+    /// Returns the Webex person an access token belongs to.
+    async fn person(&self, access_token: &str) -> Result<serde_json::Value, ApiError>;
+}
