@@ -165,8 +165,7 @@ impl Settings {
         file: Option<&Path>,
         env: HashMap<String, String>,
     ) -> Result<Self, ConfigError> {
-        let mut builder =
-            config::Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
+        let mut user_layers = config::Config::builder();
         if let Some(path) = file {
             if !path.is_file() {
                 return Err(ConfigError::invalid(
@@ -174,13 +173,24 @@ impl Settings {
                     format!("file {} does not exist or is not a file", path.display()),
                 ));
             }
-            builder = builder.add_source(File::from(path).required(true));
+            user_layers = user_layers.add_source(File::from(path).required(true));
         }
         let environment = Environment::with_prefix(ENV_PREFIX)
             .prefix_separator("__")
             .separator("__")
             .source(Some(env.into_iter().collect()));
-        let raw: RawSettings = builder.add_source(environment).build()?.try_deserialize()?;
+        let user_layers = user_layers.add_source(environment).build()?;
+
+        let mut raw: RawSettings = config::Config::builder()
+            .add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml))
+            .add_source(user_layers.clone())
+            .build()?
+            .try_deserialize()?;
+        // A secret file given by the operator replaces the built-in demo
+        // secret instead of conflicting with it.
+        if user_layers.get_string("issuer.secret").is_err() && raw.issuer.secret_file.is_some() {
+            raw.issuer.secret = None;
+        }
         raw.validate()
     }
 }
