@@ -67,7 +67,7 @@ impl IssuerSecret {
             .with_decode_allow_trailing_bits(true);
         let bytes = GeneralPurpose::new(&alphabet, lenient)
             .decode(trimmed)
-            .map_err(|e| SecretError::Invalid(e.to_string()))?;
+            .map_err(|e| SecretError::Invalid(describe_decode_error(&e)))?;
         if bytes.is_empty() {
             return Err(SecretError::Empty);
         }
@@ -77,6 +77,21 @@ impl IssuerSecret {
     /// Returns the key bytes, for HMAC signing and verification only.
     pub fn expose_bytes(&self) -> &[u8] {
         self.0.expose_secret()
+    }
+}
+
+/// Describes a base64 error by position only, so no character of the
+/// secret reaches a message.
+fn describe_decode_error(error: &base64::DecodeError) -> String {
+    match error {
+        base64::DecodeError::InvalidByte(offset, _) => {
+            format!("invalid character at position {}", offset + 1)
+        }
+        base64::DecodeError::InvalidLength(_) => "wrong length".to_owned(),
+        base64::DecodeError::InvalidLastSymbol(offset, _) => {
+            format!("invalid last character at position {}", offset + 1)
+        }
+        base64::DecodeError::InvalidPadding => "invalid padding".to_owned(),
     }
 }
 
@@ -285,10 +300,15 @@ mod tests {
             IssuerSecret::from_base64("!!!"),
             Err(SecretError::Invalid(_))
         ));
-        assert!(matches!(
-            IssuerSecret::from_base64("ab cd"),
-            Err(SecretError::Invalid(_))
-        ));
+        assert_eq!(
+            IssuerSecret::from_base64("ab#cd").unwrap_err(),
+            SecretError::Invalid("invalid character at position 3".to_owned())
+        );
+        let message = IssuerSecret::from_base64("zz%zz").unwrap_err().to_string();
+        assert!(
+            !message.contains('%') && !message.contains("37"),
+            "{message}"
+        );
         assert_eq!(
             IssuerSecret::from_base64("a+b-").unwrap_err(),
             SecretError::MixedAlphabets
