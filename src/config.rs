@@ -10,8 +10,10 @@ use config::{Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::emulator::{Faults, RouteFault};
 use crate::guest::GuestLimits;
 use crate::guest_token::IssuerSecret;
+use crate::webex::{RawRetry, RawTokenCache, RetryPolicy, TokenCacheSettings};
 
 /// The built-in defaults, compiled into the binary so it runs from any
 /// working directory.
@@ -35,7 +37,8 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+    /// Builds the error for an invalid `key`; `message` says what is allowed.
+    pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
             key: key.into(),
             message: message.into(),
@@ -69,6 +72,9 @@ struct RawWebex {
     base_url: String,
     timeout_ms: u64,
     connect_timeout_ms: u64,
+    deadline_ms: u64,
+    retry: RawRetry,
+    token_cache: RawTokenCache,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,6 +83,8 @@ struct RawEmulator {
     listen: SocketAddr,
     #[serde(default)]
     issuers: Vec<RawEmulatorIssuer>,
+    #[serde(default)]
+    faults: HashMap<String, RouteFault>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,12 +134,17 @@ pub enum Upstream {
     Url(String),
 }
 
-/// `[webex]`: the upstream and its timeouts.
+/// `[webex]`: the upstream, its timeouts, retries and token cache.
 #[derive(Debug, Clone)]
 pub struct WebexSettings {
     pub upstream: Upstream,
+    /// Time allowed for one attempt of a Webex call.
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// Time allowed for one Webex call, all attempts and waits included.
+    pub deadline: Duration,
+    pub retry: RetryPolicy,
+    pub token_cache: TokenCacheSettings,
 }
 
 /// `[emulator]`: the standalone emulator's address and known issuers.
@@ -139,6 +152,8 @@ pub struct WebexSettings {
 pub struct EmulatorSettings {
     pub listen: SocketAddr,
     pub issuers: Vec<Issuer>,
+    /// Faults injected from start-up, by route.
+    pub faults: Faults,
 }
 
 /// Validated configuration of the whole service.
@@ -308,10 +323,19 @@ impl RawWebex {
                 "and webex.connect_timeout_ms must be at least 1 millisecond",
             ));
         }
+        if self.deadline_ms == 0 {
+            return Err(ConfigError::invalid(
+                "webex.deadline_ms",
+                "must be at least 1 millisecond",
+            ));
+        }
         Ok(WebexSettings {
             upstream,
             timeout: Duration::from_millis(self.timeout_ms),
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
+            deadline: Duration::from_millis(self.deadline_ms),
+            retry: self.retry.validate()?,
+            token_cache: self.token_cache.validate()?,
         })
     }
 }
@@ -355,9 +379,13 @@ impl RawEmulator {
                 secret,
             });
         }
+        let faults = Faults::from_routes(self.faults).map_err(|e| {
+            ConfigError::invalid(format!("emulator.faults.\"{}\"", e.route), e.message)
+        })?;
         Ok(EmulatorSettings {
             listen: self.listen,
             issuers,
+            faults,
         })
     }
 }

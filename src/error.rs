@@ -17,7 +17,7 @@ tokio::task_local! {
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A failed request, aligned with its HTTP status.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
     MalformedBody(String),

@@ -12,7 +12,7 @@ use crate::config::{DEMO_ISSUER_ID, Settings, Upstream};
 use crate::emulator::{self, RunningEmulator};
 use crate::middleware::request_context;
 use crate::routes;
-use crate::webex::{GuestBackend, GuestIssuerBackend, WebexClient};
+use crate::webex::{GuestBackend, GuestIssuerBackend, TokenCache, WebexClient};
 
 /// Largest accepted request body; guest requests are a few hundred bytes.
 const BODY_LIMIT_BYTES: usize = 16 * 1024;
@@ -61,11 +61,15 @@ impl Application {
         log_upstream(&settings, &base_url, emulator.is_some());
 
         let client = WebexClient::new(&base_url, &settings.webex)?;
-        let backend =
-            GuestIssuerBackend::new(settings.issuer.clone(), settings.guests.clone(), client);
+        let backend: Arc<dyn GuestBackend> = Arc::new(GuestIssuerBackend::new(
+            settings.issuer.clone(),
+            settings.guests.clone(),
+            client,
+        ));
+        let backend = with_token_cache(backend, &settings);
         let state = AppState {
             settings: Arc::new(settings),
-            backend: Arc::new(backend),
+            backend,
         };
         let addr = state.settings.server.listen;
         let listener = TcpListener::bind(addr)
@@ -117,13 +121,29 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Puts the access-token cache in front of `backend` unless it is turned
+/// off in `webex.token_cache.enabled`.
+fn with_token_cache(backend: Arc<dyn GuestBackend>, settings: &Settings) -> Arc<dyn GuestBackend> {
+    let cache_settings = &settings.webex.token_cache;
+    if !cache_settings.enabled {
+        tracing::info!("access-token cache is off (webex.token_cache.enabled = false)");
+        return backend;
+    }
+    Arc::new(TokenCache::new(
+        backend,
+        &settings.issuer.id,
+        cache_settings,
+    ))
+}
+
 async fn start_in_process_emulator(settings: &Settings) -> Result<RunningEmulator, StartupError> {
     let mut issuers = settings.emulator.issuers.clone();
     issuers.push(settings.issuer.clone());
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
         .map_err(StartupError::Emulator)?;
-    emulator::spawn(listener, issuers).map_err(StartupError::Emulator)
+    let faults = settings.emulator.faults.clone();
+    emulator::spawn_with_faults(listener, issuers, faults).map_err(StartupError::Emulator)
 }
 
 fn log_upstream(settings: &Settings, base_url: &str, in_process: bool) {

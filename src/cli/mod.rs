@@ -130,7 +130,9 @@ async fn emulate(args: EmulateArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
-    let running = match emulator::spawn(listener, settings.emulator.issuers.clone()) {
+    let issuers = settings.emulator.issuers.clone();
+    let faults = settings.emulator.faults.clone();
+    let running = match emulator::spawn_with_faults(listener, issuers, faults) {
         Ok(running) => running,
         Err(error) => {
             eprintln!("error: cannot start the emulator: {error}");

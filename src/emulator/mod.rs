@@ -1,8 +1,11 @@
 //! A built-in Webex emulator for development and tests: the Webex calls the
 //! service uses, with Webex's status codes, error bodies and `TrackingID`
 //! headers. It runs in-process (`webex.base_url = "emulator"`) or alone
-//! (`guestissuer emulate`).
+//! (`guestissuer emulate`), and can inject faults (see [`faults`]) set from
+//! config or its control endpoint (see [`control`]).
 
+pub mod control;
+pub mod faults;
 mod routes;
 mod state;
 
@@ -10,17 +13,31 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use tokio::net::TcpListener;
+use axum::extract::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tower::ServiceExt;
 
+pub use faults::{FaultInjector, Faults, RouteFault};
 pub use state::EmulatorState;
 
 use crate::config::Issuer;
+use faults::ConnectionCloser;
 
-/// Builds the emulator's router; all Webex routes sit under `/v1`.
-pub fn router(state: Arc<EmulatorState>) -> Router {
+/// Builds the emulator's router: the Webex routes under `/v1` behind the
+/// fault-injection middleware, and the control endpoint under `/_emulator`.
+pub fn router(state: Arc<EmulatorState>, injector: Arc<FaultInjector>) -> Router {
+    let webex = routes::router()
+        .layer(axum::middleware::from_fn_with_state(
+            injector.clone(),
+            faults::inject,
+        ))
+        .with_state(state);
     Router::new()
-        .nest("/v1", routes::router())
-        .with_state(state)
+        .nest("/v1", webex)
+        .merge(control::router().with_state(injector))
 }
 
 /// A running emulator.
@@ -28,6 +45,7 @@ pub fn router(state: Arc<EmulatorState>) -> Router {
 pub struct RunningEmulator {
     pub addr: SocketAddr,
     pub state: Arc<EmulatorState>,
+    pub faults: Arc<FaultInjector>,
 }
 
 impl RunningEmulator {
@@ -38,15 +56,65 @@ impl RunningEmulator {
     }
 }
 
-/// Starts the emulator on `listener` in a background task.
+/// Starts the emulator on `listener` in a background task, without faults.
 pub fn spawn(listener: TcpListener, issuers: Vec<Issuer>) -> std::io::Result<RunningEmulator> {
+    spawn_with_faults(listener, issuers, Faults::default())
+}
+
+/// Starts the emulator on `listener` in a background task with `faults`
+/// active from the first call.
+pub fn spawn_with_faults(
+    listener: TcpListener,
+    issuers: Vec<Issuer>,
+    faults: Faults,
+) -> std::io::Result<RunningEmulator> {
     let addr = listener.local_addr()?;
     let state = Arc::new(EmulatorState::new(issuers));
-    let app = router(state.clone());
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "emulator stopped");
+    let injector = Arc::new(FaultInjector::new(faults));
+    let app = router(state.clone(), injector.clone());
+    tokio::spawn(accept_loop(listener, app));
+    Ok(RunningEmulator {
+        addr,
+        state,
+        faults: injector,
+    })
+}
+
+/// Accepts connections until the task is dropped. The loop is written out,
+/// not `axum::serve`, so that a fault can close one connection on purpose.
+async fn accept_loop(listener: TcpListener, app: Router) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(serve_connection(stream, app.clone()));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "emulator failed to accept a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
         }
+    }
+}
+
+/// Serves one connection until it ends, or until a fault requests that it
+/// close, in which case the socket is closed without a response.
+async fn serve_connection(stream: TcpStream, app: Router) {
+    let _ = stream.set_nodelay(true);
+    let closer = ConnectionCloser::default();
+    let request_closer = closer.clone();
+    let service = app.map_request(move |mut request: Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(request_closer.clone());
+        request
     });
-    Ok(RunningEmulator { addr, state })
+    let builder = Builder::new(TokioExecutor::new());
+    let connection =
+        builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+    tokio::select! {
+        result = connection => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "emulator connection ended with an error");
+            }
+        }
+        () = closer.0.notified() => {}
+    }
 }

@@ -1,5 +1,5 @@
-//! The shared HTTP client for Webex calls: timeouts, error bodies and
-//! tracking ids.
+//! The shared HTTP client for Webex calls: timeouts, retries, error bodies
+//! and tracking ids.
 
 use std::time::Duration;
 
@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::instrument;
 
-use super::UpstreamError;
+use super::retry::{self, AttemptError, RETRYABLE_STATUSES};
+use super::{RetryPolicy, UpstreamError};
 use crate::config::WebexSettings;
 
 /// Hint added when `/jwt/login` rejects a guest JWT that this service
@@ -45,11 +46,13 @@ pub struct WebexClient {
     http: reqwest::Client,
     base_url: String,
     timeout: Duration,
+    deadline: Duration,
+    retry: RetryPolicy,
 }
 
 impl WebexClient {
     /// Builds the client for `base_url` (no trailing slash) with the
-    /// configured timeouts.
+    /// configured timeouts and retry policy.
     pub fn new(base_url: &str, settings: &WebexSettings) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .use_rustls_tls()
@@ -61,6 +64,8 @@ impl WebexClient {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             timeout: settings.timeout,
+            deadline: settings.deadline,
+            retry: settings.retry.clone(),
         })
     }
 
@@ -73,10 +78,12 @@ impl WebexClient {
     #[instrument(name = "webex.jwt_login", skip_all)]
     pub async fn jwt_login(&self, guest_jwt: &str) -> Result<WebexAccessToken, UpstreamError> {
         let call = "POST /jwt/login";
-        let request = self
-            .http
-            .post(format!("{}/jwt/login", self.base_url))
-            .header(AUTHORIZATION, format!("Bearer {guest_jwt}"));
+        let url = format!("{}/jwt/login", self.base_url);
+        let request = || {
+            self.http
+                .post(&url)
+                .header(AUTHORIZATION, format!("Bearer {guest_jwt}"))
+        };
         let response = self.send(call, request).await?;
         if !response.status().is_success() {
             return Err(rejected(call, response, Some(JWT_LOGIN_HINT)).await);
@@ -88,10 +95,8 @@ impl WebexClient {
     #[instrument(name = "webex.people_me", skip_all)]
     pub async fn people_me(&self, access_token: &str) -> Result<serde_json::Value, UpstreamError> {
         let call = "GET /people/me";
-        let request = self
-            .http
-            .get(format!("{}/people/me", self.base_url))
-            .bearer_auth(access_token);
+        let url = format!("{}/people/me", self.base_url);
+        let request = || self.http.get(&url).bearer_auth(access_token);
         let response = self.send(call, request).await?;
         if response.status() == StatusCode::UNAUTHORIZED {
             let tracking_id = tracking_id(response.headers());
@@ -104,27 +109,55 @@ impl WebexClient {
         read_json(call, response).await
     }
 
-    /// Sends a request and maps transport failures.
+    /// Sends the request that `build` makes, again after a connection
+    /// failure or a retryable status, within the configured deadline.
+    /// Returns the first final response, success or not.
     async fn send(
         &self,
         call: &'static str,
-        request: RequestBuilder,
+        build: impl Fn() -> RequestBuilder,
     ) -> Result<Response, UpstreamError> {
-        request.send().await.map_err(|e| {
-            let error = if e.is_timeout() {
-                UpstreamError::Timeout {
-                    call,
-                    timeout_ms: self.timeout.as_millis() as u64,
-                }
-            } else {
-                UpstreamError::Unreachable {
-                    call,
-                    cause: transport_cause(&e),
-                }
-            };
-            tracing::warn!(call, error = %error, "Webex call failed");
-            error
+        retry::with_retries(call, &self.retry, self.deadline, || {
+            self.attempt(call, &build)
         })
+        .await
+    }
+
+    /// Sends one attempt. A retryable status becomes a retryable error.
+    async fn attempt(
+        &self,
+        call: &'static str,
+        build: &impl Fn() -> RequestBuilder,
+    ) -> Result<Response, AttemptError> {
+        let response = build()
+            .send()
+            .await
+            .map_err(|e| self.transport_error(call, e))?;
+        if RETRYABLE_STATUSES.contains(&response.status().as_u16()) {
+            return Err(AttemptError {
+                error: read_rejection(call, response, None).await,
+                retryable: true,
+            });
+        }
+        Ok(response)
+    }
+
+    /// Maps a transport failure. Only a failed connection is retried,
+    /// because after that Webex has not seen the request.
+    fn transport_error(&self, call: &'static str, error: reqwest::Error) -> AttemptError {
+        let retryable = error.is_connect();
+        let error = if error.is_timeout() && !error.is_connect() {
+            UpstreamError::Timeout {
+                call,
+                timeout_ms: self.timeout.as_millis() as u64,
+            }
+        } else {
+            UpstreamError::Unreachable {
+                call,
+                cause: transport_cause(&error),
+            }
+        };
+        AttemptError { error, retryable }
     }
 }
 
@@ -154,8 +187,25 @@ pub fn tracking_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Builds the error for a non-success answer from its body and headers.
+/// Builds the error for a final non-success response and logs it.
 async fn rejected(
+    call: &'static str,
+    response: Response,
+    hint: Option<&'static str>,
+) -> UpstreamError {
+    let error = read_rejection(call, response, hint).await;
+    tracing::warn!(
+        call,
+        upstream_status = error.upstream_status(),
+        tracking_id = error.tracking_id(),
+        error = %error,
+        "Webex rejected the call"
+    );
+    error
+}
+
+/// Builds the error for a non-success response from its body and headers.
+async fn read_rejection(
     call: &'static str,
     response: Response,
     hint: Option<&'static str>,
@@ -178,13 +228,6 @@ async fn rejected(
         .or_else(|| body.errors.into_iter().find_map(|item| item.description));
     let tracking_id = body.tracking_id.or(header_tracking_id);
     let hint = hint.filter(|_| matches!(status, 401 | 403 | 404));
-    tracing::warn!(
-        call,
-        status,
-        tracking_id,
-        message,
-        "Webex rejected the call"
-    );
     UpstreamError::Rejected {
         call,
         status,

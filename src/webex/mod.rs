@@ -1,16 +1,21 @@
 //! The upstream side: calls to the Webex API, behind a trait with one
 //! implementation per Webex back end, so routes do not know which is in use.
 
+mod cache;
 mod client;
 mod error;
 mod guest_issuer;
+mod policy;
+mod retry;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
 
+pub use cache::TokenCache;
 pub use client::{WebexAccessToken, WebexClient};
 pub use error::UpstreamError;
 pub use guest_issuer::GuestIssuerBackend;
+pub use policy::{RawRetry, RawTokenCache, RetryPolicy, TokenCacheSettings};
 
 use crate::error::ApiError;
 use crate::guest::{ExpiresIn, UserId, UserName};

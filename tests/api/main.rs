@@ -4,5 +4,6 @@ mod config;
 mod errors;
 mod flow;
 mod helpers;
+mod resilience;
 mod upstream;
 mod vectors;
