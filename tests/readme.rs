@@ -42,14 +42,15 @@ fn readme_curl_walkthrough_works() {
         .spawn()
         .unwrap();
     let stdout = server.stdout.take().unwrap();
-    let addr = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let addr = lines
         .find_map(|line| {
             let entry: serde_json::Value = serde_json::from_str(&line).ok()?;
             (entry["message"] == "listening").then(|| entry["addr"].as_str().unwrap().to_owned())
         })
         .expect("server logs its address");
+    // Keeps reading so the server's log writes never hit a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
 
     let outputs: Vec<String> = blocks
         .iter()
