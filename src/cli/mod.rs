@@ -1,28 +1,72 @@
-//! The command line: `serve` runs the HTTP service, `emulate` runs the
-//! Webex emulator alone.
+//! The command line: `create`, `login`, `quick` and `verify` work like the
+//! npm `guestissuer` tool, `serve` runs the HTTP service and `emulate` runs
+//! the Webex emulator alone.
+//!
+//! `create` is the default command, so `guestissuer <userId> <userName> -i
+//! ... -s ...` mints a guest JWT. Results go to stdout, everything else to
+//! stderr, and the exit code is one of [`EXIT_OK`], [`EXIT_FAILED`] and
+//! [`EXIT_USAGE`].
 
-use std::net::SocketAddr;
+mod argv;
+mod create;
+mod error;
+mod input;
+mod login;
+mod output;
+mod quick;
+mod server;
+mod verify;
+
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 
-use crate::config::{LogFormat, Settings};
-use crate::startup::Application;
-use crate::{emulator, telemetry};
+pub use error::CliError;
+pub use output::Output;
+pub use server::shutdown_signal;
+
+use crate::config::Settings;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
-/// Exit code for an operation that failed.
+/// Exit code for an operation that failed: Webex rejected it, the network
+/// failed, or a token or signature is invalid.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code for invalid usage or input, including invalid configuration.
 pub const EXIT_USAGE: u8 = 2;
+
+/// Exit codes as listed at the end of every `--help` page.
+macro_rules! exit_codes_help {
+    () => {
+        "Exit codes:
+  0  success
+  1  the operation failed: Webex rejected it, the network failed, or a token or signature is invalid
+  2  invalid usage or input: a missing or unknown argument, an invalid value, invalid configuration"
+    };
+}
+pub(crate) use exit_codes_help;
+
+const TOP_AFTER_HELP: &str = concat!(
+    "`create` is the default command: `guestissuer <USER_ID> <USER_NAME> -i .. -s ..` runs `guestissuer create`.
+
+Examples:
+  guestissuer create 123 \"Jane Doe\" -i \"$ISSUER_ID\" -s \"$ISSUER_SECRET\"
+  guestissuer login \"$GUEST_JWT\"
+  guestissuer verify --jwt \"$GUEST_JWT\"
+
+",
+    exit_codes_help!()
+);
 
 #[derive(Debug, Parser)]
 #[command(
     name = "guestissuer",
     version,
-    about = "Webex guest credentials: HTTP service and command-line tool"
+    about = "Webex guest credentials: HTTP service and command-line tool",
+    after_help = TOP_AFTER_HELP,
+    arg_required_else_help = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,140 +75,85 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Mint a guest JWT and print it (the default command).
+    Create(create::CreateArgs),
+    /// Exchange a guest JWT for a Webex access token and print it.
+    Login(login::LoginArgs),
+    /// Mint a 60-second guest JWT, exchange it at once and print the access token.
+    Quick(quick::QuickArgs),
+    /// Decode a guest JWT, or show the Webex person behind an access token.
+    Verify(verify::VerifyArgs),
     /// Run the HTTP service.
-    Serve(ServeArgs),
+    Serve(server::ServeArgs),
     /// Run the built-in Webex emulator alone.
-    Emulate(EmulateArgs),
+    Emulate(server::EmulateArgs),
 }
 
-#[derive(Debug, Args)]
-struct ConfigArgs {
-    /// Configuration file layered over the built-in defaults.
+/// Options shared by `create`, `login`, `quick` and `verify`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Output and configuration")]
+pub struct CommonArgs {
+    /// Print machine-readable JSON on stdout, and errors as JSON on stderr.
+    #[arg(long)]
+    json: bool,
+    /// Print each step on stderr; secrets and tokens are shortened.
+    #[arg(short, long, action = ArgAction::Count)]
+    verbose: u8,
+    /// Configuration file for limits and timeouts (guests.*, webex.timeout_ms); optional.
     #[arg(long, env = "GUESTISSUER_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Log format; overrides log.format.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    log_format: Option<LogFormat>,
 }
 
-#[derive(Debug, Args)]
-struct ServeArgs {
-    #[command(flatten)]
-    config: ConfigArgs,
+impl CommonArgs {
+    /// Builds the output channel these options ask for.
+    fn output(&self) -> Output {
+        Output::new(self.json, self.verbose > 0)
+    }
+
+    /// Loads the built-in defaults, the optional file and the
+    /// `GUESTISSUER__*` environment.
+    fn settings(&self, output: &Output) -> Result<Settings, CliError> {
+        let settings = Settings::load(self.config.as_deref())
+            .map_err(|error| CliError::Usage(error.to_string()))?;
+        match &self.config {
+            Some(path) => output.step(format!("loaded configuration from {}", path.display())),
+            None => output.step("using the built-in configuration defaults"),
+        }
+        Ok(settings)
+    }
 }
 
-#[derive(Debug, Args)]
-struct EmulateArgs {
-    #[command(flatten)]
-    config: ConfigArgs,
-    /// Address to listen on; overrides emulator.listen.
-    #[arg(long, value_name = "ADDR")]
-    listen: Option<SocketAddr>,
-}
-
-/// Parses the process arguments and runs the command.
+/// Parses the process arguments, runs the command and returns its exit
+/// code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    ExitCode::from(run(std::env::args_os().collect()))
+}
+
+/// Runs the command line `args` (program name first) and returns the exit
+/// code.
+pub fn run(args: Vec<OsString>) -> u8 {
+    let json = argv::wants_json(&args);
+    let cli = match Cli::try_parse_from(argv::with_default_command(args)) {
+        Ok(cli) => cli,
+        Err(error) => return output::report_clap_error(&error, json),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-    };
-    let code = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
-        Command::Emulate(args) => runtime.block_on(emulate(args)),
-    };
-    ExitCode::from(code)
-}
-
-/// Loads settings and installs logging, or prints the one-line reason.
-fn load(args: &ConfigArgs) -> Result<Settings, u8> {
-    let mut settings = Settings::load(args.config.as_deref()).map_err(|error| {
-        eprintln!("error: {error}");
-        EXIT_USAGE
-    })?;
-    if let Some(format) = args.log_format {
-        settings.log.format = format;
-    }
-    telemetry::init(settings.log.format, &settings.log.level, std::io::stdout);
-    Ok(settings)
-}
-
-async fn serve(args: ServeArgs) -> u8 {
-    let settings = match load(&args.config) {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
-    let application = match Application::build(settings).await {
-        Ok(application) => application,
-        Err(error) => {
-            tracing::error!(%error, "start-up failed");
-            eprintln!("error: {error}");
             return EXIT_FAILED;
         }
     };
-    match application.run_until(shutdown_signal()).await {
-        Ok(()) => {
-            tracing::info!("stopped");
-            EXIT_OK
-        }
-        Err(error) => {
-            tracing::error!(%error, "server failed");
-            EXIT_FAILED
-        }
-    }
+    runtime.block_on(dispatch(cli.command))
 }
 
-async fn emulate(args: EmulateArgs) -> u8 {
-    let settings = match load(&args.config) {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
-    let addr = args.listen.unwrap_or(settings.emulator.listen);
-    let listener = match tokio::net::TcpListener::bind(addr).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("error: cannot listen on {addr} (emulator.listen): {error}");
-            return EXIT_FAILED;
-        }
-    };
-    let issuers = settings.emulator.issuers.clone();
-    let faults = settings.emulator.faults.clone();
-    let running = match emulator::spawn_with_faults(listener, issuers, faults) {
-        Ok(running) => running,
-        Err(error) => {
-            eprintln!("error: cannot start the emulator: {error}");
-            return EXIT_FAILED;
-        }
-    };
-    tracing::info!(base_url = %running.base_url(), "emulator listening");
-    shutdown_signal().await;
-    tracing::info!("emulator stopped");
-    EXIT_OK
-}
-
-/// Completes on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!(signal = "SIGINT", "shutting down"),
-        () = terminate => tracing::info!(signal = "SIGTERM", "shutting down"),
+async fn dispatch(command: Command) -> u8 {
+    match command {
+        Command::Create(args) => create::run(args),
+        Command::Login(args) => login::run(args).await,
+        Command::Quick(args) => quick::run(args).await,
+        Command::Verify(args) => verify::run(args).await,
+        Command::Serve(args) => server::serve(args).await,
+        Command::Emulate(args) => server::emulate(args).await,
     }
 }

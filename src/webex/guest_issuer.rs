@@ -10,6 +10,29 @@ use crate::error::ApiError;
 use crate::guest::{ExpiresIn, GuestLimits, UserId, UserName};
 use crate::guest_token::{self, GuestClaims};
 
+/// Signs a guest JWT for `user_id` that expires `lifetime_seconds` from
+/// now. `POST /guests`, `POST /guests/login` and `guestissuer create` all
+/// mint through this function.
+pub fn mint_guest_jwt(
+    issuer: &Issuer,
+    user_id: &UserId,
+    user_name: &UserName,
+    lifetime_seconds: u64,
+) -> MintedGuest {
+    let exp = chrono::Utc::now().timestamp() + lifetime_seconds as i64;
+    let claims = GuestClaims {
+        sub: user_id.as_str().to_owned(),
+        name: user_name.as_str().to_owned(),
+        iss: issuer.id.clone(),
+        exp,
+    };
+    let token = guest_token::mint(&claims, &issuer.secret);
+    MintedGuest {
+        token: SecretString::from(token),
+        exp,
+    }
+}
+
 /// Guest Issuer back end bound to one issuer and one Webex client.
 #[derive(Debug, Clone)]
 pub struct GuestIssuerBackend {
@@ -24,21 +47,6 @@ impl GuestIssuerBackend {
             issuer,
             limits,
             client,
-        }
-    }
-
-    fn sign(&self, user_id: &str, user_name: &str, lifetime: u64) -> MintedGuest {
-        let exp = chrono::Utc::now().timestamp() + lifetime as i64;
-        let claims = GuestClaims {
-            sub: user_id.to_owned(),
-            name: user_name.to_owned(),
-            iss: self.issuer.id.clone(),
-            exp,
-        };
-        let token = guest_token::mint(&claims, &self.issuer.secret);
-        MintedGuest {
-            token: SecretString::from(token),
-            exp,
         }
     }
 
@@ -68,7 +76,12 @@ impl GuestBackend for GuestIssuerBackend {
         user_name: &UserName,
         expires_in: ExpiresIn,
     ) -> Result<MintedGuest, ApiError> {
-        Ok(self.sign(user_id.as_str(), user_name.as_str(), expires_in.seconds()))
+        Ok(mint_guest_jwt(
+            &self.issuer,
+            user_id,
+            user_name,
+            expires_in.seconds(),
+        ))
     }
 
     async fn exchange(&self, guest_jwt: &str) -> Result<GuestAccess, ApiError> {
@@ -85,9 +98,10 @@ impl GuestBackend for GuestIssuerBackend {
     }
 
     async fn login(&self, user_id: &UserId, user_name: &UserName) -> Result<GuestAccess, ApiError> {
-        let minted = self.sign(
-            user_id.as_str(),
-            user_name.as_str(),
+        let minted = mint_guest_jwt(
+            &self.issuer,
+            user_id,
+            user_name,
             self.limits.login_jwt_lifetime,
         );
         let jwt = secrecy::ExposeSecret::expose_secret(&minted.token);

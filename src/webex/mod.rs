@@ -14,7 +14,7 @@ use secrecy::SecretString;
 pub use cache::TokenCache;
 pub use client::{WebexAccessToken, WebexClient};
 pub use error::UpstreamError;
-pub use guest_issuer::GuestIssuerBackend;
+pub use guest_issuer::{GuestIssuerBackend, mint_guest_jwt};
 pub use policy::{RawRetry, RawTokenCache, RetryPolicy, TokenCacheSettings};
 
 use crate::error::ApiError;

@@ -1,0 +1,84 @@
+//! Raw argument handling before clap parses: the default `create` command
+//! and the `--json` switch for parse errors.
+
+use std::ffi::{OsStr, OsString};
+
+/// Names that select a command; `help` is clap's own.
+const COMMANDS: &[&str] = &[
+    "create", "login", "quick", "verify", "serve", "emulate", "help",
+];
+
+/// Flags that clap handles before any command.
+const TOP_LEVEL_FLAGS: &[&str] = &["-h", "--help", "-V", "--version"];
+
+/// Inserts `create` after the program name unless the first argument names
+/// a command or is `--help`/`--version`, so `guestissuer <userId>
+/// <userName> -i .. -s ..` runs `create` as the npm tool documented.
+pub fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
+    let Some(first) = args.get(1) else {
+        return args;
+    };
+    let first = first.to_string_lossy();
+    if COMMANDS.contains(&first.as_ref()) || TOP_LEVEL_FLAGS.contains(&first.as_ref()) {
+        return args;
+    }
+    args.insert(1, OsString::from("create"));
+    args
+}
+
+/// Tells whether `--json` appears before a `--` separator, so that even a
+/// parse error can be reported as JSON.
+pub fn wants_json(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|arg| arg.as_os_str() != OsStr::new("--"))
+        .any(|arg| arg.as_os_str() == OsStr::new("--json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn default_command_inserted_before_user_id() {
+        let result = with_default_command(args(&["guestissuer", "123", "Jane", "-i", "x"]));
+        assert_eq!(
+            result,
+            args(&["guestissuer", "create", "123", "Jane", "-i", "x"])
+        );
+    }
+
+    #[test]
+    fn default_command_inserted_before_options() {
+        let result = with_default_command(args(&["guestissuer", "-i", "x", "123", "Jane"]));
+        assert_eq!(result[1], "create");
+    }
+
+    #[test]
+    fn commands_and_top_flags_left_alone() {
+        for first in [
+            "serve", "emulate", "login", "verify", "help", "--help", "-V",
+        ] {
+            let list = args(&["guestissuer", first]);
+            assert_eq!(with_default_command(list.clone()), list, "{first}");
+        }
+        assert_eq!(with_default_command(args(&["guestissuer"])).len(), 1);
+    }
+
+    #[test]
+    fn json_flag_found_before_separator_only() {
+        assert!(wants_json(&args(&["guestissuer", "login", "--json", "t"])));
+        assert!(!wants_json(&args(&[
+            "guestissuer",
+            "create",
+            "--",
+            "--json",
+            "x"
+        ])));
+        assert!(!wants_json(&args(&["--json"])));
+    }
+}

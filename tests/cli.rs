@@ -1,0 +1,13 @@
+//! Black-box tests of the command line: each test runs the real binary,
+//! with Webex calls going to an emulator the test starts on loopback.
+
+mod cli {
+    pub mod create;
+    pub mod emulate;
+    pub mod help;
+    pub mod login;
+    pub mod quick;
+    pub mod rejections;
+    pub mod support;
+    pub mod verify;
+}
