@@ -3,6 +3,7 @@
 
 mod cli {
     pub mod create;
+    pub mod docs;
     pub mod emulate;
     pub mod help;
     pub mod login;

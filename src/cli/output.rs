@@ -5,6 +5,7 @@ use std::fmt::Display;
 use std::io::Write;
 
 use serde_json::{Value, json};
+use tracing_subscriber::EnvFilter;
 
 use super::{CliError, EXIT_FAILED, EXIT_OK};
 
@@ -16,7 +17,12 @@ pub struct Output {
 }
 
 impl Output {
+    /// Builds the output channel; with `verbose`, also shows the Webex
+    /// client's own log lines, such as retries, on stderr.
     pub fn new(json: bool, verbose: bool) -> Self {
+        if verbose {
+            init_client_logging(json);
+        }
         Self { json, verbose }
     }
 
@@ -79,6 +85,24 @@ impl Output {
             eprintln!("{level}: {message}");
         }
     }
+}
+
+/// Sends this crate's `info` and higher log events to stderr. The filter is
+/// fixed, so `RUST_LOG` cannot turn on the logs of the HTTP libraries,
+/// which nobody here has checked for credentials.
+fn init_client_logging(json: bool) {
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new("guestissuer=info"))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false);
+    // try_init fails when a subscriber is already installed, and that one
+    // keeps working.
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.without_time().try_init()
+    };
 }
 
 /// Writes one line on stdout; a closed stdout is a failure, not a panic.

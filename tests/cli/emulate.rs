@@ -1,43 +1,7 @@
 //! `guestissuer emulate` as a separate process, used by the other commands
 //! the way the documentation shows.
 
-use std::process::Stdio;
-use std::time::Duration;
-
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-use super::support::{DEMO_ISSUER, DEMO_SECRET, run};
-
-/// Starts `guestissuer emulate` on a free loopback port and returns the
-/// child with the base URL from its `emulator listening` log line.
-async fn spawn_emulate() -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guestissuer"))
-        .args(["emulate", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .env_remove("GUESTISSUER_CONFIG")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("emulate starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base_url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let Ok(entry) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if entry["message"] == "emulator listening" {
-                return entry["base_url"].as_str().unwrap().to_owned();
-            }
-        }
-        panic!("emulate exited without logging its base URL");
-    })
-    .await
-    .expect("emulate logs its base URL");
-    (child, base_url)
-}
+use super::support::{DEMO_ISSUER, DEMO_SECRET, run, spawn_emulate};
 
 #[tokio::test]
 async fn documented_flow_against_emulate_process() {

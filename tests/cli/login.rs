@@ -1,6 +1,8 @@
 //! `login` against the emulator, including Webex rejections and network
 //! failures.
 
+use serde_json::json;
+
 use super::support::{
     CLOSED_BASE_URL, OTHER_SECRET, VECTOR_ISSUER, cli, create_token, run, start_emulator, vectors,
 };
@@ -234,4 +236,53 @@ async fn login_verbose_shortens_tokens() {
         "signature in {}",
         run.stderr
     );
+}
+
+#[tokio::test]
+async fn login_retries_unavailable_webex() {
+    let emulator = start_emulator().await;
+    emulator.inject(json!({ "POST /jwt/login": { "responses": [503], "retry_after": 0 } }));
+    let token = create_token("guest-6", "Retry").await;
+
+    let run = run(&["login", &token, "--base-url", &emulator.base_url, "-v"]).await;
+
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert!(run.out().starts_with("EMU_"));
+    assert!(run.stderr.contains("retrying Webex call"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains(&token),
+        "whole guest JWT in {}",
+        run.stderr
+    );
+    assert_eq!(emulator.calls("POST /jwt/login"), 2);
+}
+
+#[tokio::test]
+async fn login_retry_is_silent_without_verbose() {
+    let emulator = start_emulator().await;
+    emulator.inject(json!({ "POST /jwt/login": { "responses": [503], "retry_after": 0 } }));
+    let token = create_token("guest-6", "Retry").await;
+
+    let run = run(&["login", &token, "--base-url", &emulator.base_url]).await;
+
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(run.stderr, "");
+}
+
+#[tokio::test]
+async fn login_persistent_503_fails() {
+    let emulator = start_emulator().await;
+    emulator.inject(json!({
+        "POST /jwt/login": { "responses": [503, 503, 503, 503], "retry_after": 0 }
+    }));
+    let token = create_token("guest-6", "Unavailable").await;
+
+    let run = run(&["login", &token, "--base-url", &emulator.base_url, "--json"]).await;
+
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    let error = &run.stderr_json()["error"];
+    assert_eq!(error["upstreamStatus"], 503);
+    assert_eq!(error["exitCode"], 1);
+    assert_eq!(emulator.calls("POST /jwt/login"), 3);
 }

@@ -2,12 +2,15 @@
 //! emulator it talks to.
 
 use std::process::Stdio;
+use std::time::Duration;
 
 use guestissuer::config::{DEMO_ISSUER_ID, Issuer};
-use guestissuer::emulator::{self, RunningEmulator};
+use guestissuer::emulator::{self, Faults, RunningEmulator};
 use guestissuer::guest_token::IssuerSecret;
 use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
 
 /// Issuer id and secret of the reference vectors.
 pub const VECTOR_ISSUER: &str =
@@ -110,7 +113,22 @@ pub async fn run(args: &[&str]) -> Run {
 /// An emulator running in the test process.
 pub struct Emulator {
     pub base_url: String,
-    _running: RunningEmulator,
+    running: RunningEmulator,
+}
+
+impl Emulator {
+    /// Replaces the emulator's faults with `faults`, keyed by route as in
+    /// `[emulator.faults]`.
+    pub fn inject(&self, faults: Value) {
+        let routes = serde_json::from_value(faults).expect("faults are well-formed");
+        let faults = Faults::from_routes(routes).expect("faults are valid");
+        self.running.faults.replace(faults);
+    }
+
+    /// Returns how many calls `route`, such as `POST /jwt/login`, received.
+    pub fn calls(&self, route: &str) -> u64 {
+        self.running.faults.calls().get(route).copied().unwrap_or(0)
+    }
 }
 
 /// Starts the emulator on a free loopback port, accepting the vector
@@ -124,7 +142,7 @@ pub async fn start_emulator() -> Emulator {
     let running = emulator::spawn(listener, issuers).unwrap();
     Emulator {
         base_url: running.base_url(),
-        _running: running,
+        running,
     }
 }
 
@@ -171,4 +189,35 @@ pub fn payload(token: &str) -> Value {
 /// Returns the current Unix time in seconds.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// Starts `guestissuer emulate` on a free loopback port and returns the
+/// child with the base URL from its `emulator listening` log line.
+pub async fn spawn_emulate() -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guestissuer"))
+        .args(["emulate", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env_remove("GUESTISSUER_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("emulate starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base_url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if entry["message"] == "emulator listening" {
+                return entry["base_url"].as_str().unwrap().to_owned();
+            }
+        }
+        panic!("emulate exited without logging its base URL");
+    })
+    .await
+    .expect("emulate logs its base URL");
+    // Keeps reading so the emulator's log writes never hit a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base_url)
 }
