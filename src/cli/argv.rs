@@ -26,6 +26,26 @@ pub fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
+/// Returns a tip for a first argument that looks like a misspelled
+/// command, such as `verfiy`, which the default command took as
+/// `<USER_ID>`. Shown only when parsing fails.
+pub fn misspelled_command_tip(args: &[OsString]) -> Option<String> {
+    let first = args.get(1)?.to_str()?;
+    if first.starts_with('-') || COMMANDS.contains(&first) {
+        return None;
+    }
+    let (distance, command) = COMMANDS
+        .iter()
+        .filter(|command| **command != "help")
+        .map(|command| (strsim::osa_distance(first, command), *command))
+        .min_by_key(|(distance, _)| *distance)?;
+    (distance <= 2).then(|| {
+        format!(
+            "\"{first}\" was read as <USER_ID> of the default create command; did you mean guestissuer {command}?"
+        )
+    })
+}
+
 /// Tells whether `--json` appears before a `--` separator, so that even a
 /// parse error can be reported as JSON.
 pub fn wants_json(args: &[OsString]) -> bool {
@@ -67,6 +87,15 @@ mod tests {
             assert_eq!(with_default_command(list.clone()), list, "{first}");
         }
         assert_eq!(with_default_command(args(&["guestissuer"])).len(), 1);
+    }
+
+    #[test]
+    fn misspelled_command_gets_tip() {
+        let tip = misspelled_command_tip(&args(&["guestissuer", "verfiy", "--jwt"])).unwrap();
+        assert!(tip.contains("did you mean guestissuer verify?"), "{tip}");
+        assert!(misspelled_command_tip(&args(&["guestissuer", "guest-42", "Jane"])).is_none());
+        assert!(misspelled_command_tip(&args(&["guestissuer", "login", "x"])).is_none());
+        assert!(misspelled_command_tip(&args(&["guestissuer", "-i", "x"])).is_none());
     }
 
     #[test]

@@ -133,9 +133,10 @@ pub fn main() -> ExitCode {
 /// code.
 pub fn run(args: Vec<OsString>) -> u8 {
     let json = argv::wants_json(&args);
+    let tip = argv::misspelled_command_tip(&args);
     let cli = match Cli::try_parse_from(argv::with_default_command(args)) {
         Ok(cli) => cli,
-        Err(error) => return output::report_clap_error(&error, json),
+        Err(error) => return output::report_clap_error(&error, json, tip.as_deref()),
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

@@ -114,8 +114,9 @@ fn write_stdout(text: &str) -> Result<(), CliError> {
 }
 
 /// Reports a clap parse result that stopped the run: help and version on
-/// stdout with exit code 0, usage errors on stderr with exit code 2.
-pub fn report_clap_error(error: &clap::Error, json: bool) -> u8 {
+/// stdout with exit code 0, usage errors on stderr with exit code 2 and the
+/// optional `tip` after them.
+pub fn report_clap_error(error: &clap::Error, json: bool, tip: Option<&str>) -> u8 {
     use clap::error::ErrorKind;
     let code = u8::try_from(error.exit_code()).unwrap_or(EXIT_FAILED);
     let is_help = matches!(
@@ -124,12 +125,22 @@ pub fn report_clap_error(error: &clap::Error, json: bool) -> u8 {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
-    if !json || is_help {
+    if is_help {
         let _ = error.print();
         return code;
     }
+    if !json {
+        let _ = error.print();
+        if let Some(tip) = tip {
+            eprintln!("tip: {tip}");
+        }
+        return code;
+    }
     let text = error.to_string();
-    let message = text.trim().trim_start_matches("error: ");
+    let mut message = text.trim().trim_start_matches("error: ").to_owned();
+    if let Some(tip) = tip {
+        message = format!("{message}\n\ntip: {tip}");
+    }
     let body = json!({
         "error": { "kind": "invalid-usage", "message": message, "exitCode": code }
     });

@@ -260,6 +260,20 @@ async fn unknown_option_rejected() {
 }
 
 #[tokio::test]
+async fn misspelled_command_gets_tip() {
+    let token = vectors()[1]["token"].as_str().unwrap().to_owned();
+    assert_rejected(
+        &["verfiy", "--jwt", &token],
+        &[],
+        &[
+            "unexpected argument '--jwt'",
+            "did you mean guestissuer verify?",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn conflicting_options_rejected() {
     let token = vectors()[1]["token"].as_str().unwrap().to_owned();
     assert_rejected(
