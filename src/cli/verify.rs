@@ -66,35 +66,48 @@ fn verify_jwt(args: &VerifyArgs, output: &Output) -> Result<(), CliError> {
     let (token, inspected) = guest_jwt(args.token.expose(), "<TOKEN>")?;
     output.step(format!("decoded {} without a key", shorten(token)));
     let mut report = describe(&inspected);
+    let (signature, failure) = check_signature(args, token, output)?;
+    report["signature"] = json!(signature);
 
-    let flag_value = args.secret.as_ref().map(|s| s.expose().to_owned());
-    let signature_error = match flag_or_env(flag_value, "-s/--secret", "SECRET") {
-        None => {
-            output.step("signature not checked: pass -s/--secret or set SECRET to check it");
-            report["signature"] = json!("unchecked");
-            None
-        }
-        Some((text, source)) => {
-            let secret = IssuerSecret::from_base64(&text)
-                .map_err(|error| CliError::Usage(format!("{source} {error}")))?;
-            output.step(format!(
-                "checking the HS256 signature with the secret from {source}"
-            ));
-            let result = guest_token::check_signature(token, &secret);
-            report["signature"] = json!(if result.is_ok() { "valid" } else { "invalid" });
-            result.err().map(|error| (error, source))
-        }
-    };
-
-    if report["expired"] == json!(true) {
-        output.warn(format!("the token expired at {}", report["expiresAt"]));
+    if let (Some(true), Some(expires_at)) =
+        (report["expired"].as_bool(), report["expiresAt"].as_str())
+    {
+        output.warn(format!("the token expired at {expires_at}"));
     }
     output.result_json(&report)?;
-    match signature_error {
+    match failure {
         None => Ok(()),
-        Some((error, source)) => Err(CliError::Failed(format!(
-            "invalid signature: {error} (secret from {source}); check that it is the secret of the Guest Issuer app named in iss"
-        ))),
+        Some(error) => Err(error),
+    }
+}
+
+/// Checks the HS256 signature when `-s` or `SECRET` gives a secret.
+/// Returns `valid`, `invalid` or `unchecked`, and for `invalid` the error
+/// to exit with after the report is printed.
+fn check_signature(
+    args: &VerifyArgs,
+    token: &str,
+    output: &Output,
+) -> Result<(&'static str, Option<CliError>), CliError> {
+    let flag_value = args.secret.as_ref().map(|s| s.expose().to_owned());
+    let Some((text, source)) = flag_or_env(flag_value, "-s/--secret", "SECRET") else {
+        output.step("signature not checked: pass -s/--secret or set SECRET to check it");
+        return Ok(("unchecked", None));
+    };
+    let secret = IssuerSecret::from_base64(&text)
+        .map_err(|error| CliError::Usage(format!("{source} {error}")))?;
+
+    output.step(format!(
+        "checking the HS256 signature with the secret from {source}"
+    ));
+    match guest_token::check_signature(token, &secret) {
+        Ok(_) => Ok(("valid", None)),
+        Err(error) => Ok((
+            "invalid",
+            Some(CliError::Failed(format!(
+                "invalid signature: {error} (secret from {source}); check that it is the secret of the Guest Issuer app named in iss"
+            ))),
+        )),
     }
 }
 

@@ -46,7 +46,8 @@ async fn verify_reports_expired_token() {
     assert_eq!(report["expiresAt"], "2018-01-27T17:10:19Z");
     assert_eq!(report["expired"], true);
     assert!(
-        run.stderr.contains("warning: the token expired"),
+        run.stderr
+            .contains("warning: the token expired at 2018-01-27T17:10:19Z\n"),
         "{}",
         run.stderr
     );
