@@ -15,6 +15,12 @@ use crate::guest::GuestLimits;
 use crate::guest_token::IssuerSecret;
 use crate::webex::{RawRetry, RawTokenCache, RetryPolicy, TokenCacheSettings};
 
+mod service_app;
+
+pub use service_app::{
+    DEMO_CLIENT_ID, EmulatorServiceApp, ExpiringToken, RefreshRetry, ServiceAppSettings, WebexMode,
+};
+
 /// The built-in defaults, compiled into the binary so it runs from any
 /// working directory.
 pub const DEFAULTS_TOML: &str = include_str!("../config/default.toml");
@@ -54,6 +60,7 @@ struct RawSettings {
     issuer: RawIssuer,
     guests: GuestLimits,
     webex: RawWebex,
+    service_app: service_app::RawServiceApp,
     emulator: RawEmulator,
     log: LogSettings,
 }
@@ -69,6 +76,7 @@ struct RawIssuer {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWebex {
+    mode: WebexMode,
     base_url: String,
     timeout_ms: u64,
     connect_timeout_ms: u64,
@@ -85,6 +93,7 @@ struct RawEmulator {
     issuers: Vec<RawEmulatorIssuer>,
     #[serde(default)]
     faults: HashMap<String, RouteFault>,
+    service_app: service_app::RawEmulatorServiceApp,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,9 +143,11 @@ pub enum Upstream {
     Url(String),
 }
 
-/// `[webex]`: the upstream, its timeouts, retries and token cache.
+/// `[webex]`: the back end, the upstream, its timeouts, retries and token
+/// cache.
 #[derive(Debug, Clone)]
 pub struct WebexSettings {
+    pub mode: WebexMode,
     pub upstream: Upstream,
     /// Time allowed for one attempt of a Webex call.
     pub timeout: Duration,
@@ -147,13 +158,15 @@ pub struct WebexSettings {
     pub token_cache: TokenCacheSettings,
 }
 
-/// `[emulator]`: the standalone emulator's address and known issuers.
+/// `[emulator]`: the standalone emulator's address, known issuers and
+/// Service App.
 #[derive(Debug, Clone)]
 pub struct EmulatorSettings {
     pub listen: SocketAddr,
     pub issuers: Vec<Issuer>,
     /// Faults injected from start-up, by route.
     pub faults: Faults,
+    pub service_app: EmulatorServiceApp,
 }
 
 /// Validated configuration of the whole service.
@@ -163,6 +176,7 @@ pub struct Settings {
     pub issuer: Issuer,
     pub guests: GuestLimits,
     pub webex: WebexSettings,
+    pub service_app: ServiceAppSettings,
     pub emulator: EmulatorSettings,
     pub log: LogSettings,
 }
@@ -215,6 +229,8 @@ impl RawSettings {
         validate_guests(&self.guests)?;
         let issuer = self.issuer.resolve()?;
         let webex = self.webex.validate()?;
+        let service_app = self.service_app.validate()?;
+        check_state_file_required(&webex, &service_app)?;
         let emulator = self.emulator.validate()?;
         if self.log.level.trim().is_empty() {
             return Err(ConfigError::invalid(
@@ -227,10 +243,27 @@ impl RawSettings {
             issuer,
             guests: self.guests,
             webex,
+            service_app,
             emulator,
             log: self.log,
         })
     }
+}
+
+/// Requires `service_app.state_file` against real Webex, because Webex may
+/// rotate the refresh token on every refresh and only the newest one works.
+fn check_state_file_required(
+    webex: &WebexSettings,
+    service_app: &ServiceAppSettings,
+) -> Result<(), ConfigError> {
+    let real_upstream = matches!(webex.upstream, Upstream::Url(_));
+    if webex.mode == WebexMode::ServiceApp && real_upstream && service_app.state_file.is_none() {
+        return Err(ConfigError::invalid(
+            "service_app.state_file",
+            "is required when webex.mode is \"service_app\" and webex.base_url is a URL, because Webex may replace the refresh token at each refresh and the newest one must survive a restart; set it to a writable file path",
+        ));
+    }
+    Ok(())
 }
 
 fn validate_guests(guests: &GuestLimits) -> Result<(), ConfigError> {
@@ -330,6 +363,7 @@ impl RawWebex {
             ));
         }
         Ok(WebexSettings {
+            mode: self.mode,
             upstream,
             timeout: Duration::from_millis(self.timeout_ms),
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
@@ -386,6 +420,7 @@ impl RawEmulator {
             listen: self.listen,
             issuers,
             faults,
+            service_app: self.service_app.validate()?,
         })
     }
 }

@@ -39,6 +39,13 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// A route that has no meaning in the configured `webex.mode`.
+    #[error("{0}")]
+    RouteNotInMode(String),
+    /// A request body form that has no meaning in the configured
+    /// `webex.mode`, though the route serves other forms.
+    #[error("{0}")]
+    BodyNotInMode(String),
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
     #[error(transparent)]
@@ -107,6 +114,16 @@ impl ApiError {
                 "Method not allowed",
             ),
             Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            RouteNotInMode(_) => (
+                StatusCode::NOT_FOUND,
+                "not-available-in-mode",
+                "Not available in this mode",
+            ),
+            BodyNotInMode(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not-available-in-mode",
+                "Not available in this mode",
+            ),
             TooManyRequests { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",

@@ -19,6 +19,8 @@ pub mod guest;
 pub mod guest_token;
 /// Request ids and request logging.
 pub mod middleware;
+/// Readiness checks behind `GET /readyz`.
+pub mod readiness;
 /// HTTP routes.
 pub mod routes;
 /// Application assembly and listener.

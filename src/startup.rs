@@ -8,11 +8,14 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
-use crate::config::{DEMO_ISSUER_ID, Settings, Upstream};
+use crate::config::{DEMO_CLIENT_ID, DEMO_ISSUER_ID, Settings, Upstream, WebexMode};
 use crate::emulator::{self, RunningEmulator};
 use crate::middleware::request_context;
 use crate::routes;
-use crate::webex::{GuestBackend, GuestIssuerBackend, TokenCache, WebexClient};
+use crate::emulator::EmulatorSetup;
+use crate::webex::{
+    GuestBackend, GuestIssuerBackend, ServiceAppBackend, StateFileError, TokenCache, WebexClient,
+};
 
 /// Largest accepted request body; guest requests are a few hundred bytes.
 const BODY_LIMIT_BYTES: usize = 16 * 1024;
@@ -36,6 +39,8 @@ pub enum StartupError {
     Emulator(std::io::Error),
     #[error("cannot build the Webex HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    #[error("{0}")]
+    ServiceAppState(#[from] StateFileError),
 }
 
 /// A bound, not yet serving, application.
@@ -61,11 +66,7 @@ impl Application {
         log_upstream(&settings, &base_url, emulator.is_some());
 
         let client = WebexClient::new(&base_url, &settings.webex)?;
-        let backend: Arc<dyn GuestBackend> = Arc::new(GuestIssuerBackend::new(
-            settings.issuer.clone(),
-            settings.guests.clone(),
-            client,
-        ));
+        let backend = build_backend(&settings, client)?;
         let backend = with_token_cache(backend, &settings);
         let state = AppState {
             settings: Arc::new(settings),
@@ -129,21 +130,54 @@ fn with_token_cache(backend: Arc<dyn GuestBackend>, settings: &Settings) -> Arc<
         tracing::info!("access-token cache is off (webex.token_cache.enabled = false)");
         return backend;
     }
-    Arc::new(TokenCache::new(
-        backend,
-        &settings.issuer.id,
-        cache_settings,
-    ))
+    let namespace = match settings.webex.mode {
+        WebexMode::GuestIssuer => &settings.issuer.id,
+        WebexMode::ServiceApp => &settings.service_app.client_id,
+    };
+    Arc::new(TokenCache::new(backend, namespace, cache_settings))
 }
 
+/// Builds the back end that `webex.mode` selects.
+fn build_backend(
+    settings: &Settings,
+    client: WebexClient,
+) -> Result<Arc<dyn GuestBackend>, StartupError> {
+    let backend: Arc<dyn GuestBackend> = match settings.webex.mode {
+        WebexMode::GuestIssuer => Arc::new(GuestIssuerBackend::new(
+            settings.issuer.clone(),
+            settings.guests.clone(),
+            client,
+        )),
+        WebexMode::ServiceApp => Arc::new(ServiceAppBackend::start(&settings.service_app, client)?),
+    };
+    tracing::info!(mode = settings.webex.mode.as_str(), "Webex back end");
+    Ok(backend)
+}
+
+/// Starts the emulator on a free loopback port. Besides its own issuers
+/// and Service App it accepts the service's issuer and, when the client id
+/// differs, the service's Service App with its configured refresh token.
 async fn start_in_process_emulator(settings: &Settings) -> Result<RunningEmulator, StartupError> {
     let mut issuers = settings.emulator.issuers.clone();
     issuers.push(settings.issuer.clone());
+    let mut service_apps = vec![settings.emulator.service_app.clone()];
+    let own = &settings.service_app;
+    if own.client_id != settings.emulator.service_app.client_id {
+        let mut app = settings.emulator.service_app.clone();
+        app.client_id = own.client_id.clone();
+        app.client_secret = own.client_secret.clone();
+        app.refresh_token = own.refresh_token.clone();
+        service_apps.push(app);
+    }
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
         .map_err(StartupError::Emulator)?;
-    let faults = settings.emulator.faults.clone();
-    emulator::spawn_with_faults(listener, issuers, faults).map_err(StartupError::Emulator)
+    let setup = EmulatorSetup {
+        issuers,
+        service_apps,
+        faults: settings.emulator.faults.clone(),
+    };
+    emulator::spawn_with(listener, setup).map_err(StartupError::Emulator)
 }
 
 fn log_upstream(settings: &Settings, base_url: &str, in_process: bool) {
@@ -152,9 +186,20 @@ fn log_upstream(settings: &Settings, base_url: &str, in_process: bool) {
     } else {
         tracing::info!(base_url, "Webex upstream");
     }
-    if settings.issuer.id == DEMO_ISSUER_ID {
-        tracing::warn!(
+    match settings.webex.mode {
+        WebexMode::GuestIssuer if settings.issuer.id == DEMO_ISSUER_ID => tracing::warn!(
             "issuer.id is the public demo issuer: its tokens work only against the emulator; set issuer.id and issuer.secret for real Webex"
-        );
+        ),
+        WebexMode::ServiceApp if settings.service_app.client_id == DEMO_CLIENT_ID && !in_process => {
+            tracing::warn!(
+                "service_app.client_id is the public demo Service App: it works only against the emulator; set the service_app credentials for real Webex"
+            )
+        }
+        WebexMode::ServiceApp if in_process && settings.service_app.state_file.is_some() => {
+            tracing::warn!(
+                "service_app.state_file is set with the in-process emulator, which forgets its tokens on restart: a refresh token saved by an earlier run will be rejected; delete the file or run `guestissuer emulate` separately"
+            )
+        }
+        _ => {}
     }
 }

@@ -105,9 +105,12 @@ pub async fn emulate(args: EmulateArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
-    let issuers = settings.emulator.issuers.clone();
-    let faults = settings.emulator.faults.clone();
-    let running = match emulator::spawn_with_faults(listener, issuers, faults) {
+    let setup = emulator::EmulatorSetup {
+        issuers: settings.emulator.issuers.clone(),
+        service_apps: vec![settings.emulator.service_app.clone()],
+        faults: settings.emulator.faults.clone(),
+    };
+    let running = match emulator::spawn_with(listener, setup) {
         Ok(running) => running,
         Err(error) => {
             eprintln!("error: cannot start the emulator: {error}");

@@ -6,7 +6,9 @@
 
 pub mod control;
 pub mod faults;
+mod guest_management;
 mod routes;
+mod service_apps;
 mod state;
 
 use std::net::SocketAddr;
@@ -21,9 +23,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 pub use faults::{FaultInjector, Faults, RouteFault};
+pub use service_apps::ServiceApps;
 pub use state::EmulatorState;
 
-use crate::config::Issuer;
+use crate::config::{EmulatorServiceApp, Issuer};
 use faults::ConnectionCloser;
 
 /// Builds the emulator's router: the Webex routes under `/v1` behind the
@@ -56,21 +59,46 @@ impl RunningEmulator {
     }
 }
 
-/// Starts the emulator on `listener` in a background task, without faults.
+/// What a started emulator accepts and which faults it injects.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorSetup {
+    pub issuers: Vec<Issuer>,
+    pub service_apps: Vec<EmulatorServiceApp>,
+    /// Faults active from the first call.
+    pub faults: Faults,
+}
+
+/// Starts the emulator on `listener` in a background task, with `issuers`
+/// only: no Service App and no faults.
 pub fn spawn(listener: TcpListener, issuers: Vec<Issuer>) -> std::io::Result<RunningEmulator> {
-    spawn_with_faults(listener, issuers, Faults::default())
+    let setup = EmulatorSetup {
+        issuers,
+        ..EmulatorSetup::default()
+    };
+    spawn_with(listener, setup)
 }
 
 /// Starts the emulator on `listener` in a background task with `faults`
-/// active from the first call.
+/// active from the first call, and no Service App.
 pub fn spawn_with_faults(
     listener: TcpListener,
     issuers: Vec<Issuer>,
     faults: Faults,
 ) -> std::io::Result<RunningEmulator> {
+    let setup = EmulatorSetup {
+        issuers,
+        faults,
+        ..EmulatorSetup::default()
+    };
+    spawn_with(listener, setup)
+}
+
+/// Starts the emulator on `listener` in a background task as `setup`
+/// describes.
+pub fn spawn_with(listener: TcpListener, setup: EmulatorSetup) -> std::io::Result<RunningEmulator> {
     let addr = listener.local_addr()?;
-    let state = Arc::new(EmulatorState::new(issuers));
-    let injector = Arc::new(FaultInjector::new(faults));
+    let state = Arc::new(EmulatorState::new(setup.issuers, setup.service_apps));
+    let injector = Arc::new(FaultInjector::new(setup.faults));
     let app = router(state.clone(), injector.clone());
     tokio::spawn(accept_loop(listener, app));
     Ok(RunningEmulator {

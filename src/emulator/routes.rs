@@ -20,6 +20,7 @@ pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/jwt/login", post(jwt_login))
         .route("/people/me", get(people_me))
+        .merge(super::guest_management::router())
         .fallback(|| async {
             webex_error(
                 StatusCode::NOT_FOUND,
@@ -30,7 +31,7 @@ pub fn router() -> Router<SharedState> {
 
 /// Builds a Webex-shaped error: body with `message`, `errors` and
 /// `trackingId`, and the same id in the `TrackingID` header.
-pub fn webex_error(status: StatusCode, message: &str) -> Response {
+pub(super) fn webex_error(status: StatusCode, message: &str) -> Response {
     let tracking_id = format!("EMULATOR_{}", uuid::Uuid::new_v4());
     let body = json!({
         "message": message,
@@ -45,7 +46,7 @@ pub fn webex_error(status: StatusCode, message: &str) -> Response {
 }
 
 /// Reads the credential from `Authorization`, with or without `Bearer `.
-fn credential(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn credential(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let token = match value.split_once(' ') {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),

@@ -9,7 +9,8 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::config::Issuer;
+use super::service_apps::ServiceApps;
+use crate::config::{EmulatorServiceApp, Issuer};
 use crate::guest_token::IssuerSecret;
 
 /// Lifetime of access tokens from `/jwt/login`, as Webex reports it.
@@ -43,14 +44,17 @@ struct Store {
 pub struct EmulatorState {
     issuers: HashMap<String, IssuerSecret>,
     store: Mutex<Store>,
+    /// Service Apps and their OAuth tokens.
+    pub service_apps: ServiceApps,
 }
 
 impl EmulatorState {
-    pub fn new(issuers: Vec<Issuer>) -> Self {
+    pub fn new(issuers: Vec<Issuer>, service_apps: Vec<EmulatorServiceApp>) -> Self {
         let issuers = issuers.into_iter().map(|i| (i.id, i.secret)).collect();
         Self {
             issuers,
             store: Mutex::new(Store::default()),
+            service_apps: ServiceApps::new(service_apps),
         }
     }
 
@@ -59,25 +63,70 @@ impl EmulatorState {
         self.issuers.get(issuer_id)
     }
 
-    /// Records a guest login and returns a new opaque access token.
+    /// Records a Guest Issuer guest's login and returns a new opaque access
+    /// token.
     pub fn login_guest(&self, issuer_id: &str, sub: &str, name: &str) -> String {
         let key = format!("{issuer_id}\n{sub}");
+        let identity = NewGuest {
+            email: format!("{sub}@{}", org_uuid(issuer_id)),
+            org_id: issuer_id,
+            display_name: name,
+        };
+        let lifetime = Duration::from_secs(JWT_LOGIN_EXPIRES_IN);
+        self.login(key, identity, lifetime).1
+    }
+
+    /// Creates or renames a Service App guest, as `POST /guests/token` does,
+    /// and returns it with a new access token valid for `lifetime`.
+    pub fn login_app_guest(
+        &self,
+        client_id: &str,
+        org_id: &str,
+        subject: &str,
+        display_name: &str,
+        lifetime: Duration,
+    ) -> (Guest, String) {
+        let key = app_guest_key(client_id, subject);
+        let identity = NewGuest {
+            email: format!("{}@appid.ciscospark.com", stable_uuid(&format!("email:{key}"))),
+            org_id,
+            display_name,
+        };
+        self.login(key, identity, lifetime)
+    }
+
+    /// Counts the guests a Service App has created.
+    pub fn app_guest_count(&self, client_id: &str) -> usize {
+        let prefix = app_guest_key(client_id, "");
+        let store = self.store.lock().expect("emulator store lock");
+        store
+            .guests
+            .keys()
+            .filter(|key| key.starts_with(&prefix))
+            .count()
+    }
+
+    /// Creates the guest under `key` on first use, renames it when the
+    /// display name changed, and opens a session for it.
+    fn login(&self, key: String, identity: NewGuest<'_>, lifetime: Duration) -> (Guest, String) {
         let now = Utc::now();
         let mut store = self.store.lock().expect("emulator store lock");
         let guest = store.guests.entry(key.clone()).or_insert_with(|| Guest {
             person_id: person_id(&key),
-            email: format!("{sub}@{}", org_uuid(issuer_id)),
-            display_name: name.to_owned(),
-            org_id: issuer_id.to_owned(),
+            email: identity.email,
+            display_name: identity.display_name.to_owned(),
+            org_id: identity.org_id.to_owned(),
             created: now,
             last_modified: now,
         });
-        if guest.display_name != name {
-            guest.display_name = name.to_owned();
+        if guest.display_name != identity.display_name {
+            guest.display_name = identity.display_name.to_owned();
             guest.last_modified = now;
         }
+        let guest = guest.clone();
+
         let token = new_access_token();
-        let expires = Instant::now() + Duration::from_secs(JWT_LOGIN_EXPIRES_IN);
+        let expires = Instant::now() + lifetime;
         store.sessions.retain(|_, s| s.expires > Instant::now());
         store.sessions.insert(
             token.clone(),
@@ -86,7 +135,7 @@ impl EmulatorState {
                 expires,
             },
         );
-        token
+        (guest, token)
     }
 
     /// Returns the guest an unexpired access token belongs to.
@@ -117,12 +166,30 @@ impl Guest {
     }
 }
 
-/// Derives a stable Webex-style person id from the guest's key.
-fn person_id(key: &str) -> String {
+/// Fields of a guest that its first login sets.
+struct NewGuest<'a> {
+    email: String,
+    org_id: &'a str,
+    display_name: &'a str,
+}
+
+/// Keys Service App guests apart from Guest Issuer guests, whose keys start
+/// with an issuer id.
+fn app_guest_key(client_id: &str, subject: &str) -> String {
+    format!("app:{client_id}\n{subject}")
+}
+
+/// Derives a stable UUID from `key`.
+fn stable_uuid(key: &str) -> uuid::Uuid {
     let digest = Sha256::digest(key.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// Derives a stable Webex-style person id from the guest's key.
+fn person_id(key: &str) -> String {
+    let uuid = stable_uuid(key);
     STANDARD_NO_PAD.encode(format!("ciscospark://us/PEOPLE/{uuid}"))
 }
 
@@ -142,7 +209,8 @@ pub fn org_uuid(issuer_id: &str) -> String {
         .unwrap_or_else(|| issuer_id.to_owned())
 }
 
-fn new_access_token() -> String {
+/// Returns a new random opaque token such as `EMU_3f9a...`.
+pub fn new_access_token() -> String {
     let bytes: [u8; 32] = rand::random();
     format!("EMU_{}", hex::encode(bytes))
 }

@@ -1,10 +1,11 @@
-//! `POST /guests` (mint a guest JWT) and `POST /guests/login` (get a Webex
-//! access token for a guest).
+//! `POST /guests` (mint a guest JWT), `POST /guests/login` (get a Webex
+//! access token for a guest) and `GET /guests/count` (how many guests the
+//! Service App has created).
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::ExposeSecret;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/guests", post(mint))
         .route("/guests/login", post(login))
+        .route("/guests/count", get(count))
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +118,16 @@ async fn login(
         }
     };
     Ok(no_store(StatusCode::OK, Json(login_response(&access))))
+}
+
+#[derive(Serialize)]
+struct CountResponse {
+    count: u64,
+}
+
+async fn count(State(state): State<AppState>) -> Result<Json<CountResponse>, ApiError> {
+    let count = state.backend.guest_count().await?;
+    Ok(Json(CountResponse { count }))
 }
 
 fn login_response(access: &GuestAccess) -> LoginResponse<'_> {

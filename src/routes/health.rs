@@ -1,11 +1,14 @@
-//! `GET /healthz` (the process is alive) and `GET /openapi.yaml`.
+//! `GET /healthz` (the process is alive), `GET /readyz` (it can serve
+//! guests now) and `GET /openapi.yaml`.
 
-use axum::http::header;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::readiness;
 use crate::startup::AppState;
 
 /// The HTTP contract this service implements.
@@ -14,11 +17,26 @@ pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/openapi.yaml", get(openapi))
 }
 
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
+}
+
+/// Returns `200 {"status":"ready"}` when no check failed, else
+/// `503 {"status":"not_ready"}`, with every check and its detail.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let checks = state.backend.readiness().await;
+    let ready = readiness::is_ready(&checks);
+    let (status, label) = if ready {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not_ready")
+    };
+    let body = json!({ "status": label, "checks": checks });
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(body))
 }
 
 async fn openapi() -> impl IntoResponse {

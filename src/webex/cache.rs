@@ -11,6 +11,7 @@ use moka::future::Cache;
 
 use super::{GuestAccess, GuestBackend, MintedGuest, TokenCacheSettings};
 use crate::error::ApiError;
+use crate::readiness::Checks;
 use crate::guest::{ExpiresIn, UserId, UserName};
 
 /// Identifies one guest token. The name is part of the key because Webex
@@ -141,5 +142,13 @@ impl GuestBackend for TokenCache {
 
     async fn person(&self, access_token: &str) -> Result<serde_json::Value, ApiError> {
         self.inner.person(access_token).await
+    }
+
+    async fn guest_count(&self) -> Result<u64, ApiError> {
+        self.inner.guest_count().await
+    }
+
+    async fn readiness(&self) -> Checks {
+        self.inner.readiness().await
     }
 }

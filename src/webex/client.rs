@@ -43,7 +43,7 @@ struct WebexErrorItem {
 /// One pooled reqwest client bound to a Webex base URL.
 #[derive(Debug, Clone)]
 pub struct WebexClient {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     base_url: String,
     timeout: Duration,
     deadline: Duration,
@@ -112,7 +112,7 @@ impl WebexClient {
     /// Sends the request that `build` makes, again after a connection
     /// failure or a retryable status, within the configured deadline.
     /// Returns the first final response, success or not.
-    async fn send(
+    pub(super) async fn send(
         &self,
         call: &'static str,
         build: impl Fn() -> RequestBuilder,
@@ -144,7 +144,7 @@ impl WebexClient {
 
     /// Maps a transport failure. Only a failed connection is retried,
     /// because after that Webex has not seen the request.
-    fn transport_error(&self, call: &'static str, error: reqwest::Error) -> AttemptError {
+    pub(super) fn transport_error(&self, call: &'static str, error: reqwest::Error) -> AttemptError {
         let retryable = error.is_connect();
         let error = if error.is_timeout() && !error.is_connect() {
             UpstreamError::Timeout {
@@ -188,7 +188,7 @@ pub fn tracking_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Builds the error for a final non-success response and logs it.
-async fn rejected(
+pub(super) async fn rejected(
     call: &'static str,
     response: Response,
     hint: Option<&'static str>,
@@ -238,7 +238,7 @@ async fn read_rejection(
     }
 }
 
-async fn read_json<T: DeserializeOwned>(
+pub(super) async fn read_json<T: DeserializeOwned>(
     call: &'static str,
     response: Response,
 ) -> Result<T, UpstreamError> {

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use super::{GuestAccess, GuestBackend, MintedGuest, WebexClient};
 use crate::config::Issuer;
 use crate::error::ApiError;
+use crate::readiness::{Check, Checks};
 use crate::guest::{ExpiresIn, GuestLimits, UserId, UserName};
 use crate::guest_token::{self, GuestClaims};
 
@@ -110,5 +111,19 @@ impl GuestBackend for GuestIssuerBackend {
 
     async fn person(&self, access_token: &str) -> Result<serde_json::Value, ApiError> {
         Ok(self.client.people_me(access_token).await?)
+    }
+
+    async fn guest_count(&self) -> Result<u64, ApiError> {
+        Err(ApiError::RouteNotInMode(
+            "GET /guests/count is available only when webex.mode is \"service_app\": Webex counts the guests of a Service App, and a Guest Issuer has no such call".to_owned(),
+        ))
+    }
+
+    async fn readiness(&self) -> Checks {
+        let detail = format!(
+            "guest JWTs are signed locally for issuer {}",
+            self.issuer.id
+        );
+        Checks::from([("guestIssuer", Check::ok(detail))])
     }
 }

@@ -7,6 +7,7 @@ mod error;
 mod guest_issuer;
 mod policy;
 mod retry;
+mod service_app;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -16,9 +17,11 @@ pub use client::{WebexAccessToken, WebexClient};
 pub use error::UpstreamError;
 pub use guest_issuer::{GuestIssuerBackend, mint_guest_jwt};
 pub use policy::{RawRetry, RawTokenCache, RetryPolicy, TokenCacheSettings};
+pub use service_app::{AppToken, ServiceAppBackend, StateFileError, TokenManager};
 
 use crate::error::ApiError;
 use crate::guest::{ExpiresIn, UserId, UserName};
+use crate::readiness::Checks;
 
 /// A guest JWT minted by the service.
 #[derive(Debug, Clone)]
@@ -57,4 +60,11 @@ pub trait GuestBackend: Send + Sync + 'static {
 
     /// Returns the Webex person an access token belongs to.
     async fn person(&self, access_token: &str) -> Result<serde_json::Value, ApiError>;
+
+    /// Returns how many guests this back end's Webex app has created.
+    async fn guest_count(&self) -> Result<u64, ApiError>;
+
+    /// Reports whether the back end can serve guests now, one check per
+    /// concern.
+    async fn readiness(&self) -> Checks;
 }
