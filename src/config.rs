@@ -220,6 +220,7 @@ impl Settings {
         if user_layers.get_string("issuer.secret").is_err() && raw.issuer.secret_file.is_some() {
             raw.issuer.secret = None;
         }
+        raw.service_app.prefer_files_over_defaults(&user_layers);
         raw.validate()
     }
 }

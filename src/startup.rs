@@ -9,10 +9,10 @@ use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
 use crate::config::{DEMO_CLIENT_ID, DEMO_ISSUER_ID, Settings, Upstream, WebexMode};
+use crate::emulator::EmulatorSetup;
 use crate::emulator::{self, RunningEmulator};
 use crate::middleware::request_context;
 use crate::routes;
-use crate::emulator::EmulatorSetup;
 use crate::webex::{
     GuestBackend, GuestIssuerBackend, ServiceAppBackend, StateFileError, TokenCache, WebexClient,
 };
@@ -190,7 +190,9 @@ fn log_upstream(settings: &Settings, base_url: &str, in_process: bool) {
         WebexMode::GuestIssuer if settings.issuer.id == DEMO_ISSUER_ID => tracing::warn!(
             "issuer.id is the public demo issuer: its tokens work only against the emulator; set issuer.id and issuer.secret for real Webex"
         ),
-        WebexMode::ServiceApp if settings.service_app.client_id == DEMO_CLIENT_ID && !in_process => {
+        WebexMode::ServiceApp
+            if settings.service_app.client_id == DEMO_CLIENT_ID && !in_process =>
+        {
             tracing::warn!(
                 "service_app.client_id is the public demo Service App: it works only against the emulator; set the service_app credentials for real Webex"
             )

@@ -14,7 +14,7 @@ use super::{ConfigError, read_secret_file};
 /// credentials work only against the emulator.
 pub const DEMO_CLIENT_ID: &str = "C0demo-service-app-for-the-guestissuer-emulator";
 
-/// Which Webex back end serves guests (`webex.mode`).
+/// Webex back end that serves guests (`webex.mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WebexMode {
@@ -60,7 +60,7 @@ pub struct ExpiringToken {
     pub expires_at: DateTime<Utc>,
 }
 
-/// How a failed refresh is retried.
+/// Retry policy for a failed refresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshRetry {
     /// Attempts per refresh, the first included.
@@ -86,6 +86,22 @@ pub struct ServiceAppSettings {
 }
 
 impl RawServiceApp {
+    /// Lets `client_secret_file` or `refresh_token_file` given by the
+    /// operator replace the built-in demo value instead of conflicting
+    /// with it.
+    pub(super) fn prefer_files_over_defaults(&mut self, user_layers: &config::Config) {
+        if user_layers.get_string("service_app.client_secret").is_err()
+            && self.client_secret_file.is_some()
+        {
+            self.client_secret = None;
+        }
+        if user_layers.get_string("service_app.refresh_token").is_err()
+            && self.refresh_token_file.is_some()
+        {
+            self.refresh_token = None;
+        }
+    }
+
     pub(super) fn validate(self) -> Result<ServiceAppSettings, ConfigError> {
         let client_id = self.client_id.trim().to_owned();
         if client_id.is_empty() {

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::State;
+use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -107,20 +107,18 @@ async fn access_token(
 fn authorised_app<'a>(
     state: &'a EmulatorState,
     headers: &HeaderMap,
-) -> Result<&'a EmulatorServiceApp, Response> {
-    credential(headers)
-        .and_then(|token| state.service_apps.app_for_access_token(token))
-        .ok_or_else(|| webex_error(StatusCode::UNAUTHORIZED, UNAUTHORIZED))
+) -> Option<&'a EmulatorServiceApp> {
+    credential(headers).and_then(|token| state.service_apps.app_for_access_token(token))
 }
 
-/// Reads a required, non-empty string field of the request body.
-fn required_text<'a>(body: &'a Value, name: &str) -> Result<&'a str, Response> {
+/// Reads a required, non-empty string field of the request body, or
+/// returns the Webex error message for it.
+fn required_text<'a>(body: &'a Value, name: &str) -> Result<&'a str, String> {
     match body.get(name).and_then(Value::as_str) {
         Some(text) if !text.trim().is_empty() => Ok(text),
-        _ => {
-            let message = format!("{name} is required and must be a non-empty string.");
-            Err(webex_error(StatusCode::BAD_REQUEST, &message))
-        }
+        _ => Err(format!(
+            "{name} is required and must be a non-empty string."
+        )),
     }
 }
 
@@ -129,19 +127,23 @@ async fn guest_token(
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
-    let app = match authorised_app(&state, &headers) {
-        Ok(app) => app,
-        Err(response) => return response,
+    let Some(app) = authorised_app(&state, &headers) else {
+        return webex_error(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
     };
     let Ok(Json(body)) = body else {
-        return webex_error(StatusCode::BAD_REQUEST, "The request body is not valid JSON.");
+        return webex_error(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON.",
+        );
     };
     let (subject, display_name) = match (
         required_text(&body, "subject"),
         required_text(&body, "displayName"),
     ) {
         (Ok(subject), Ok(display_name)) => (subject, display_name),
-        (Err(response), _) | (_, Err(response)) => return response,
+        (Err(message), _) | (_, Err(message)) => {
+            return webex_error(StatusCode::BAD_REQUEST, &message);
+        }
     };
 
     let (guest, token) = state.login_app_guest(
@@ -163,9 +165,8 @@ async fn guest_token(
 }
 
 async fn guest_count(State(state): State<SharedState>, headers: HeaderMap) -> Response {
-    let app = match authorised_app(&state, &headers) {
-        Ok(app) => app,
-        Err(response) => return response,
+    let Some(app) = authorised_app(&state, &headers) else {
+        return webex_error(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
     };
     let count = state.app_guest_count(&app.client_id);
     (

@@ -149,11 +149,24 @@ impl ServiceApps {
         tokens.access.clear();
     }
 
+    /// Revokes every refresh token of `client_id`; access tokens keep
+    /// working until they expire.
+    pub fn revoke_refresh_tokens(&self, client_id: &str) {
+        let mut tokens = self.tokens.lock().expect("service app tokens lock");
+        tokens
+            .refresh
+            .retain(|_, grant| grant.client_id != client_id);
+    }
+
     /// Revokes every access and refresh token of `client_id`, as when an
     /// admin withdraws the app's authorisation.
     pub fn revoke(&self, client_id: &str) {
         let mut tokens = self.tokens.lock().expect("service app tokens lock");
-        tokens.access.retain(|_, grant| grant.client_id != client_id);
-        tokens.refresh.retain(|_, grant| grant.client_id != client_id);
+        tokens
+            .access
+            .retain(|_, grant| grant.client_id != client_id);
+        tokens
+            .refresh
+            .retain(|_, grant| grant.client_id != client_id);
     }
 }

@@ -88,7 +88,10 @@ impl EmulatorState {
     ) -> (Guest, String) {
         let key = app_guest_key(client_id, subject);
         let identity = NewGuest {
-            email: format!("{}@appid.ciscospark.com", stable_uuid(&format!("email:{key}"))),
+            email: format!(
+                "{}@appid.ciscospark.com",
+                stable_uuid(&format!("email:{key}"))
+            ),
             org_id,
             display_name,
         };

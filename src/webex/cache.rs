@@ -11,8 +11,8 @@ use moka::future::Cache;
 
 use super::{GuestAccess, GuestBackend, MintedGuest, TokenCacheSettings};
 use crate::error::ApiError;
-use crate::readiness::Checks;
 use crate::guest::{ExpiresIn, UserId, UserName};
+use crate::readiness::Checks;
 
 /// Identifies one guest token. The name is part of the key because Webex
 /// renames the guest only when a login carries the new name.

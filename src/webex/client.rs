@@ -144,7 +144,11 @@ impl WebexClient {
 
     /// Maps a transport failure. Only a failed connection is retried,
     /// because after that Webex has not seen the request.
-    pub(super) fn transport_error(&self, call: &'static str, error: reqwest::Error) -> AttemptError {
+    pub(super) fn transport_error(
+        &self,
+        call: &'static str,
+        error: reqwest::Error,
+    ) -> AttemptError {
         let retryable = error.is_connect();
         let error = if error.is_timeout() && !error.is_connect() {
             UpstreamError::Timeout {

@@ -7,9 +7,9 @@ use secrecy::SecretString;
 use super::{GuestAccess, GuestBackend, MintedGuest, WebexClient};
 use crate::config::Issuer;
 use crate::error::ApiError;
-use crate::readiness::{Check, Checks};
 use crate::guest::{ExpiresIn, GuestLimits, UserId, UserName};
 use crate::guest_token::{self, GuestClaims};
+use crate::readiness::{Check, Checks};
 
 /// Signs a guest JWT for `user_id` that expires `lifetime_seconds` from
 /// now. `POST /guests`, `POST /guests/login` and `guestissuer create` all

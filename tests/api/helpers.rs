@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use guestissuer::config::Settings;
+use guestissuer::emulator::EmulatorState;
 use guestissuer::startup::Application;
 use serde_json::{Value, json};
 
@@ -19,6 +21,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Base URL of the in-process emulator, such as `http://127.0.0.1:1234/v1`.
     pub emulator_url: Option<String>,
+    /// State of the in-process emulator, for counting calls and expiring
+    /// or revoking tokens.
+    pub emulator: Option<Arc<EmulatorState>>,
 }
 
 impl TestApp {
@@ -80,11 +85,13 @@ pub async fn spawn_settings(settings: Settings) -> TestApp {
         .expect("application starts");
     let addr = application.local_addr();
     let emulator_url = application.emulator().map(|e| e.base_url());
+    let emulator = application.emulator().map(|e| e.state.clone());
     tokio::spawn(application.run_until(std::future::pending()));
     TestApp {
         addr,
         client: reqwest::Client::new(),
         emulator_url,
+        emulator,
     }
 }
 

@@ -65,7 +65,10 @@ impl Drop for RefresherHandle {
 impl TokenManager {
     /// Builds the manager from settings, starting from the state file's
     /// tokens when they descend from the configured refresh token.
-    pub fn load(settings: &ServiceAppSettings, client: WebexClient) -> Result<Self, StateFileError> {
+    pub fn load(
+        settings: &ServiceAppSettings,
+        client: WebexClient,
+    ) -> Result<Self, StateFileError> {
         let state_file = settings.state_file.clone().map(StateFile::new);
         let stored = match &state_file {
             Some(file) => file.load()?,
@@ -97,7 +100,7 @@ impl TokenManager {
     /// Returns an unexpired access token. A token past its refresh time is
     /// still returned while valid, and the background task is woken; an
     /// expired or missing token is refreshed first. Without a valid token
-    /// the error is a `503` that says why.
+    /// the error is a `503` whose detail gives the reason.
     pub async fn access_token(&self) -> Result<AppToken, ApiError> {
         let now = Utc::now();
         let (access, attempt) = {
@@ -126,11 +129,14 @@ impl TokenManager {
             if state.attempt != rejected.attempt {
                 return self.current_or_unavailable(&state);
             }
-            let same = state.access.as_ref().is_some_and(|a| {
-                a.token.expose_secret() == rejected.token.expose_secret()
-            });
+            let same = state
+                .access
+                .as_ref()
+                .is_some_and(|a| a.token.expose_secret() == rejected.token.expose_secret());
             if same {
-                tracing::warn!("Webex rejected the Service App access token before its expiry; refreshing it");
+                tracing::warn!(
+                    "Webex rejected the Service App access token before its expiry; refreshing it"
+                );
                 state.access = None;
             }
             if let Some(outcome) = self.cooling_down(&state) {
@@ -164,7 +170,7 @@ impl TokenManager {
         (failure.at.elapsed() < self.retry_after).then(|| self.current_or_unavailable(state))
     }
 
-    /// Runs one refresh with its retries; the caller holds `refresh_lock`.
+    /// Runs one refresh with its retries. The caller must hold `refresh_lock`.
     async fn run_refresh(&self) -> Result<AppToken, ApiError> {
         let refresh_token = self.read().refresh.clone();
         let requested_at = Utc::now();
@@ -266,7 +272,11 @@ impl TokenManager {
         let until_refresh = state
             .access
             .as_ref()
-            .map(|a| (a.refresh_at(self.margin) - Utc::now()).to_std().unwrap_or_default())
+            .map(|a| {
+                (a.refresh_at(self.margin) - Utc::now())
+                    .to_std()
+                    .unwrap_or_default()
+            })
             .unwrap_or_default();
         let cooldown = state
             .last_failure

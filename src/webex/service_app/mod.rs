@@ -39,7 +39,10 @@ pub struct ServiceAppBackend {
 impl ServiceAppBackend {
     /// Loads the tokens (state file or configuration) and starts the task
     /// that refreshes them ahead of expiry. Must run inside a Tokio runtime.
-    pub fn start(settings: &ServiceAppSettings, client: WebexClient) -> Result<Self, StateFileError> {
+    pub fn start(
+        settings: &ServiceAppSettings,
+        client: WebexClient,
+    ) -> Result<Self, StateFileError> {
         let tokens = Arc::new(TokenManager::load(settings, client.clone())?);
         let refresher = tokens.spawn_refresher();
         Ok(Self {

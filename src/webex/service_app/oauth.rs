@@ -105,7 +105,10 @@ impl OAuthClient {
     /// Sends one refresh request. The client's own retries are bypassed
     /// because [`OAuthClient::refresh`] applies the refresh policy.
     #[instrument(name = "webex.access_token", skip_all)]
-    async fn refresh_once(&self, refresh_token: &SecretString) -> Result<TokenGrant, UpstreamError> {
+    async fn refresh_once(
+        &self,
+        refresh_token: &SecretString,
+    ) -> Result<TokenGrant, UpstreamError> {
         let form = [
             ("grant_type", "refresh_token"),
             ("client_id", self.client_id.as_str()),
@@ -127,8 +130,8 @@ impl OAuthClient {
     }
 }
 
-/// Returns true for failures worth another attempt: no answer, an
-/// unreadable answer, `429` and `5xx`.
+/// Returns true for failures worth another attempt: no response, an
+/// unreadable response, `429` and `5xx`.
 pub fn is_transient(error: &UpstreamError) -> bool {
     match error {
         UpstreamError::Rejected { status, .. } => *status == 429 || *status >= 500,
@@ -140,7 +143,7 @@ pub fn is_transient(error: &UpstreamError) -> bool {
 }
 
 /// Reads an OAuth-style (`error`, `error_description`) or Webex-style
-/// (`message`, `trackingId`) error answer.
+/// (`message`, `trackingId`) error response.
 async fn token_error(response: reqwest::Response) -> UpstreamError {
     let status = response.status().as_u16();
     let header_tracking_id = tracking_id(response.headers());

@@ -26,8 +26,8 @@ pub struct StoredTokens {
     pub refresh_token: String,
     pub refresh_token_expires_at: Option<DateTime<Utc>>,
     /// SHA-256 (hex) of the configured refresh token these tokens descend
-    /// from, so a changed `service_app.refresh_token` can be told apart
-    /// from an older copy of the same lineage.
+    /// from. A configured token with another hash is a new one and wins
+    /// over the file.
     pub origin_refresh_token_sha256: String,
     pub updated_at: DateTime<Utc>,
 }

@@ -44,7 +44,7 @@ pub struct Failure {
     pub error: UpstreamError,
 }
 
-/// Everything the token manager knows about the Service App's tokens.
+/// The token manager's record of the Service App's tokens and refreshes.
 pub struct TokenState {
     pub access: Option<AccessToken>,
     pub refresh: SecretString,
@@ -91,11 +91,14 @@ impl TokenState {
     }
 
     fn from_settings(settings: &ServiceAppSettings, origin: String) -> Self {
-        let access = settings.access_token.as_ref().map(|configured| AccessToken {
-            token: configured.token.clone(),
-            issued_at: None,
-            expires_at: configured.expires_at,
-        });
+        let access = settings
+            .access_token
+            .as_ref()
+            .map(|configured| AccessToken {
+                token: configured.token.clone(),
+                issued_at: None,
+                expires_at: configured.expires_at,
+            });
         Self::new(access, settings.refresh_token.clone(), None, origin)
     }
 
