@@ -67,7 +67,9 @@ impl Server {
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = self.child.wait().unwrap();
         assert!(status.success(), "exit status {status}");
-        self.lines.try_iter().collect()
+        // The reader thread ends when the exited process's stdout closes,
+        // so this waits for the last lines instead of racing them.
+        self.lines.iter().collect()
     }
 }
 
