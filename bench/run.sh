@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Benchmarks guestissuer against the Node.js peer on loopback and prints a
+# Markdown table of requests per second, p50 and p99 latency, peak resident
+# memory and ratios. docs/benchmarks.md explains the method and the results.
+#
+#   bench/run.sh                      # 64 connections, 10 s per target
+#   DURATION=30s CONNECTIONS=64 bench/run.sh
+#   PROFILE=guests-mint bench/run.sh  # also records that target with perf
+#
+# Needs cargo, node with npm, and wrk (installed with apt-get when missing).
+# Every server listens on 127.0.0.1 only, and each one is stopped when its
+# run ends.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONNECTIONS=${CONNECTIONS:-64}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-3s}
+THREADS=${THREADS:-2}
+CONFIG=${CONFIG:-config/production.example.toml}
+WORK=${BENCH_DIR:-target/bench}
+
+# Prints a loopback port that is free now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+SERVER_PORT=${SERVER_PORT:-$(free_port)}
+EMULATOR_PORT=${EMULATOR_PORT:-$(free_port)}
+PEER_PORT=${PEER_PORT:-$(free_port)}
+# Demo issuer secret from config/default.toml, so the peer signs with the
+# same key length as guestissuer.
+SECRET_BASE64="X6WncCJD+d4V9DXM4yTgdVzFNi4P7Jzbh5tTGvLmiQw="
+GUEST_BODY='{"userId":"bench-guest-1","userName":"Bench Guest"}'
+BINARY=target/release/guestissuer
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+fail() {
+  echo "bench: $*" >&2
+  exit 1
+}
+
+# Installs wrk from Debian's packages when it is missing.
+ensure_wrk() {
+  command -v wrk >/dev/null && return
+  command -v apt-get >/dev/null || fail "wrk is missing; install it with your package manager"
+  echo "bench: installing wrk with apt-get" >&2
+  apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; } \
+    || fail "apt-get could not install wrk; install it by hand"
+}
+
+# Fails when something already accepts connections on 127.0.0.1:$1, so
+# that the benchmark never measures a server it did not start.
+ensure_port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    fail "port $1 is already in use; set SERVER_PORT, EMULATOR_PORT or PEER_PORT"
+  fi
+}
+
+# Waits until something accepts connections on 127.0.0.1:$1.
+wait_for_port() {
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
+    sleep 0.1
+  done
+  fail "nothing listens on 127.0.0.1:$1 after 10 s; see $WORK/*.err"
+}
+
+# Prints the summed peak resident memory (VmHWM, KiB) of a process and its
+# children.
+peak_rss_kib() {
+  local total=0 pid kib
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    total=$((total + ${kib:-0}))
+  done
+  echo "$total"
+}
+
+# Converts a wrk latency such as 812.00us, 1.20ms or 1.02s to milliseconds.
+to_ms() {
+  awk -v value="$1" 'BEGIN {
+    number = value + 0
+    if (value ~ /us$/) number /= 1000
+    else if (value ~ /ms$/) number *= 1
+    else if (value ~ /s$/) number *= 1000
+    printf "%.3f", number
+  }'
+}
+
+# Runs wrk against one target: warm-up first, then the measured run.
+# Arguments: name, pid, method, path, body. Appends a result line.
+measure() {
+  local name=$1 pid=$2 method=$3 path=$4 body=$5 port=${6:-$SERVER_PORT}
+  local url="http://127.0.0.1:$port$path" output
+  export BENCH_METHOD=$method BENCH_BODY=$body
+  wrk -t "$THREADS" -c "$CONNECTIONS" -d "$WARMUP" -s bench/post.lua "$url" >/dev/null
+  local perf_pid=""
+  if [ "${PROFILE:-}" = "$name" ]; then
+    command -v perf >/dev/null || fail "PROFILE needs perf (Debian package linux-perf)"
+    perf record -F 499 -g -p "$pid" -o "$WORK/$name.perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  output=$(wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s bench/post.lua "$url")
+  echo "$output" >"$WORK/$name.wrk.txt"
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    summarize_profile "$WORK/$name.perf.data" >"$WORK/$name.profile.txt"
+    echo "bench: profile of $name in $WORK/$name.profile.txt" >&2
+  fi
+
+  local rps p50 p99 errors rss
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$output")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$output")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$output")")
+  errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$output")
+  rss=$(peak_rss_kib "$pid")
+  echo "$name $rps $p50 $p99 $rss ${errors:-0}" >>"$WORK/results.txt"
+  echo "bench: $name: $rps req/s, p50 $p50 ms, p99 $p99 ms, peak RSS $((rss / 1024)) MiB, non-2xx ${errors:-0}" >&2
+}
+
+# Prints where a perf recording spent its samples: by binary, then the
+# functions with the most samples of their own.
+summarize_profile() {
+  perf report -i "$1" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9]' | head -8
+  echo
+  perf report -i "$1" --stdio --no-children --sort dso,symbol -g none 2>/dev/null \
+    | grep -E '^ +[0-9]' | sed 's/ \{2,\}/ /g' | head -40
+}
+
+# Stops a process and waits until it has exited.
+stop() {
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$1" 2>/dev/null || true
+}
+
+# Runs one guestissuer target on a fresh process, so its peak memory is its
+# own. Arguments: name, method, path, body.
+run_ours() {
+  local pid
+  ensure_port_free "$SERVER_PORT"
+  GUESTISSUER__SERVER__LISTEN="127.0.0.1:$SERVER_PORT" \
+    GUESTISSUER__WEBEX__BASE_URL="http://127.0.0.1:$EMULATOR_PORT/v1" \
+    "$BINARY" serve --config "$CONFIG" >/dev/null 2>>"$WORK/server.err" &
+  pid=$!
+  PIDS+=("$pid")
+  wait_for_port "$SERVER_PORT"
+  measure "$1" "$pid" "$2" "$3" "$4"
+  stop "$pid"
+}
+
+# Runs the Node.js peer with $1 workers.
+run_peer() {
+  local workers=$1 pid
+  ensure_port_free "$PEER_PORT"
+  PORT=$PEER_PORT ISSUER=bench-issuer SECRET=$SECRET_BASE64 WORKERS=$workers \
+    node "$WORK/node-mint/server.js" >/dev/null 2>"$WORK/peer.err" &
+  pid=$!
+  PIDS+=("$pid")
+  wait_for_port "$PEER_PORT"
+  sleep 0.5
+  measure "node-$workers-worker" "$pid" POST /guests "$GUEST_BODY" "$PEER_PORT"
+  for child in $(pgrep -P "$pid" || true); do
+    stop "$child"
+  done
+  stop "$pid"
+}
+
+main() {
+  [ -f "$CONFIG" ] || fail "configuration $CONFIG not found; set CONFIG=FILE"
+  ensure_wrk
+  command -v npm >/dev/null || fail "npm is missing; install Node.js with npm"
+  mkdir -p "$WORK"
+  : >"$WORK/results.txt"
+  : >"$WORK/server.err"
+
+  echo "bench: building the release binary" >&2
+  cargo build --release --locked --quiet
+
+  echo "bench: installing the Node.js peer's dependencies in $WORK/node-mint" >&2
+  rm -rf "$WORK/node-mint"
+  cp -r bench/peers/node-mint "$WORK/node-mint"
+  (cd "$WORK/node-mint" && npm install --no-audit --no-fund --silent >/dev/null)
+
+  ensure_port_free "$EMULATOR_PORT"
+  "$BINARY" emulate --listen "127.0.0.1:$EMULATOR_PORT" >/dev/null 2>"$WORK/emulator.err" &
+  PIDS+=("$!")
+  wait_for_port "$EMULATOR_PORT"
+
+  run_ours ceiling-healthz GET /healthz ""
+  run_ours guests-mint POST /guests "$GUEST_BODY"
+  run_ours guests-login-cached POST /guests/login "$GUEST_BODY"
+  run_peer 1
+  run_peer 2
+
+  bench/report.sh "$WORK/results.txt"
+}
+
+main "$@"
