@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prints the machine and a Markdown table of benchmark results with the
 # ratios that docs/benchmarks.md reports. Reads the lines that bench/run.sh
-# writes: name, req/s, p50 ms, p99 ms, peak RSS KiB, non-2xx responses and
-# server CPU microseconds per request, one line per target and round. Each target is reported by its round with the
+# writes: name, req/s, p50 ms, p99 ms, peak RSS KiB, non-2xx responses,
+# server CPU microseconds per request and the CPU share other programs used
+# just before the run, one line per target and round. Each target is reported by its round with the
 # median req/s.
 set -euo pipefail
 results=${1:-target/bench/results.txt}
@@ -20,13 +21,13 @@ echo "Machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /pr
   "kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 awk '
-  { rps[$1] = $2; p50[$1] = $3; p99[$1] = $4; rss[$1] = $5; errors[$1] = $6; cpu[$1] = $7; order[NR] = $1 }
+  { rps[$1] = $2; p50[$1] = $3; p99[$1] = $4; rss[$1] = $5; errors[$1] = $6; cpu[$1] = $7; background[$1] = $8; order[NR] = $1 }
   END {
-    print "| target | req/s | p50 ms | p99 ms | peak RSS MiB | server CPU us/req | non-2xx |"
-    print "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    print "| target | req/s | p50 ms | p99 ms | peak RSS MiB | server CPU us/req | non-2xx | background CPU % |"
+    print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for (i = 1; i <= NR; i++) {
       n = order[i]
-      printf "| %s | %.0f | %.2f | %.2f | %.1f | %.1f | %d |\n", n, rps[n], p50[n], p99[n], rss[n] / 1024, cpu[n], errors[n]
+      printf "| %s | %.0f | %.2f | %.2f | %.1f | %.1f | %d | %d |\n", n, rps[n], p50[n], p99[n], rss[n] / 1024, cpu[n], errors[n], background[n]
     }
     print ""
     mint = rps["guests-mint"]

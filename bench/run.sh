@@ -95,6 +95,20 @@ cpu_ticks() {
   echo "$total"
 }
 
+# Prints how busy the CPUs are (percent of all cores over one second)
+# while the benchmark itself sends no load: the share other programs take.
+background_cpu_percent() {
+  local before after
+  before=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat)
+  sleep 1
+  after=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat)
+  awk -v b="$before" -v a="$after" 'BEGIN {
+    split(b, x, " "); split(a, y, " ")
+    busy = y[1] - x[1]; idle = y[2] - x[2]
+    printf("%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0)
+  }'
+}
+
 # Converts a wrk latency such as 812.00us, 1.20ms or 1.02s to milliseconds.
 to_ms() {
   awk -v value="$1" 'BEGIN {
@@ -112,6 +126,8 @@ measure() {
   local name=$1 pid=$2 method=$3 path=$4 body=$5 port=${6:-$SERVER_PORT}
   local url="http://127.0.0.1:$port$path" output
   export BENCH_METHOD=$method BENCH_BODY=$body
+  local background
+  background=$(background_cpu_percent)
   wrk -t "$THREADS" -c "$CONNECTIONS" -d "$WARMUP" -s bench/post.lua "$url" >/dev/null
   local perf_pid=""
   if [ "${PROFILE:-}" = "$name" ]; then
@@ -139,9 +155,9 @@ measure() {
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$output")")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$output")
   rss=$(peak_rss_kib "$pid")
-  echo "$name $rps $p50 $p99 $rss ${errors:-0} $cpu_us" >>"$WORK/results.txt"
+  echo "$name $rps $p50 $p99 $rss ${errors:-0} $cpu_us $background" >>"$WORK/results.txt"
   echo "bench: $name: $rps req/s, p50 $p50 ms, p99 $p99 ms, peak RSS $((rss / 1024)) MiB," \
-    "server CPU $cpu_us us/request, non-2xx ${errors:-0}" >&2
+    "server CPU $cpu_us us/request, non-2xx ${errors:-0}, background CPU $background%" >&2
 }
 
 # Prints where a perf recording spent its samples: by binary, then the
