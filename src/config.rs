@@ -19,6 +19,7 @@ mod service_app;
 
 pub use service_app::{
     DEMO_CLIENT_ID, EmulatorServiceApp, ExpiringToken, RefreshRetry, ServiceAppSettings, WebexMode,
+    check_state_file_path,
 };
 
 /// The built-in defaults, compiled into the binary so it runs from any

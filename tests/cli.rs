@@ -9,6 +9,7 @@ mod cli {
     pub mod login;
     pub mod quick;
     pub mod rejections;
+    pub mod service_app;
     pub mod support;
     pub mod verify;
 }

@@ -15,6 +15,7 @@ mod login;
 mod output;
 mod quick;
 mod server;
+mod service_app;
 mod verify;
 
 use std::ffi::OsString;

@@ -207,7 +207,7 @@ fn expiring_token(
 
 /// Checks that the state file can be created: its directory exists and
 /// the path itself is not a directory.
-fn check_state_file_path(path: &Path) -> Result<(), ConfigError> {
+pub fn check_state_file_path(path: &Path) -> Result<(), ConfigError> {
     let key = "service_app.state_file";
     if path.as_os_str().is_empty() {
         return Err(ConfigError::invalid(

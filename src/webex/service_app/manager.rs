@@ -17,12 +17,12 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::oauth::OAuthClient;
-use super::state_file::{StateFile, StateFileError};
+use super::state_file::{StateFile, StateFileError, fingerprint};
 use super::tokens::TokenState;
 use crate::config::ServiceAppSettings;
 use crate::error::ApiError;
 use crate::readiness::{Check, Checks};
-use crate::webex::WebexClient;
+use crate::webex::{UpstreamError, WebexClient};
 
 /// The Service App's access token for one Webex call, tagged with the
 /// refresh attempt it came from.
@@ -90,6 +90,25 @@ impl TokenManager {
             wake: Notify::new(),
             refreshes: AtomicU64::new(0),
         })
+    }
+
+    /// Returns the error of the last refresh when it failed on every
+    /// attempt.
+    pub fn last_refresh_error(&self) -> Option<UpstreamError> {
+        let state = self.read();
+        state.last_failure.as_ref().map(|f| f.error.clone())
+    }
+
+    /// Returns true when the refresh token in use is no longer the
+    /// configured one, because Webex replaced it at a refresh.
+    pub fn refresh_token_replaced(&self) -> bool {
+        let state = self.read();
+        fingerprint(state.refresh.expose_secret()) != state.origin
+    }
+
+    /// Returns the state file the tokens are kept in, if any.
+    pub fn state_file(&self) -> Option<&std::path::Path> {
+        self.state_file.as_ref().map(StateFile::path)
     }
 
     /// Counts successful refreshes since start.

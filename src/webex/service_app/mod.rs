@@ -33,7 +33,7 @@ const NO_GUEST_JWT_LOGIN: &str = "POST /guests/login with {\"token\"} (a guest J
 pub struct ServiceAppBackend {
     client: WebexClient,
     tokens: Arc<TokenManager>,
-    _refresher: RefresherHandle,
+    _refresher: Option<RefresherHandle>,
 }
 
 impl ServiceAppBackend {
@@ -48,8 +48,19 @@ impl ServiceAppBackend {
         Ok(Self {
             client,
             tokens,
-            _refresher: refresher,
+            _refresher: Some(refresher),
         })
+    }
+
+    /// Builds the back end around `tokens` without the background refresh
+    /// task, for one-shot use such as the command line: a token is
+    /// refreshed only when a call needs it.
+    pub fn with_tokens(tokens: Arc<TokenManager>, client: WebexClient) -> Self {
+        Self {
+            client,
+            tokens,
+            _refresher: None,
+        }
     }
 
     /// Returns the token manager.
