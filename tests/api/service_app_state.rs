@@ -246,3 +246,63 @@ async fn stale_valid_token_served_without_waiting() {
         guestissuer::readiness::CheckStatus::Ok
     );
 }
+
+/// Scripts the next responses of the emulator's `POST /access_token`.
+fn script_refreshes(emulator: &RunningEmulator, statuses: &[u16]) {
+    let routes = serde_json::from_value(json!({
+        "POST /access_token": { "responses": statuses }
+    }))
+    .unwrap();
+    let faults = guestissuer::emulator::Faults::from_routes(routes).unwrap();
+    emulator.faults.replace(faults);
+}
+
+fn refresh_calls(emulator: &RunningEmulator) -> u64 {
+    let calls = emulator.faults.calls();
+    calls.get("POST /access_token").copied().unwrap_or(0)
+}
+
+fn fast_retry_settings(emulator: &RunningEmulator, state_file: &Path) -> Settings {
+    let mut settings = service_app_settings(emulator, state_file);
+    settings.service_app.retry.initial_backoff = std::time::Duration::from_millis(10);
+    settings.service_app.retry.max_backoff = std::time::Duration::from_millis(40);
+    settings.service_app.retry.retry_after = std::time::Duration::from_secs(1);
+    settings
+}
+
+#[tokio::test]
+async fn refresh_retried_after_503() {
+    let emulator = standalone_emulator().await;
+    script_refreshes(&emulator, &[503, 502]);
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("state.json");
+
+    let app = spawn_settings(fast_retry_settings(&emulator, &path)).await;
+    assert_eq!(login(&app, "u-1", "One").await.status(), 200);
+    assert_eq!(refresh_calls(&emulator), 3, "two failures, then success");
+    assert_eq!(refreshes(&emulator.state), 1);
+}
+
+#[tokio::test]
+async fn exhausted_retries_recover_later() {
+    let emulator = standalone_emulator().await;
+    script_refreshes(&emulator, &[503, 503, 503, 503]);
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("state.json");
+
+    let app = spawn_settings(fast_retry_settings(&emulator, &path)).await;
+    let body = problem(login(&app, "u-1", "One").await, 503).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("status 503"), "{detail}");
+    assert!(detail.contains("next refresh attempt"), "{detail}");
+    assert_eq!(refresh_calls(&emulator), 4, "service_app.refresh_attempts");
+    let (status, _) = readyz(&app).await;
+    assert_eq!(status, 503);
+
+    // The scripted failures are used up; after refresh_retry_after_secs the
+    // next attempt succeeds without a restart.
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    assert_eq!(login(&app, "u-2", "Two").await.status(), 200);
+    let (status, _) = readyz(&app).await;
+    assert_eq!(status, 200);
+}
