@@ -261,6 +261,23 @@ async fn expired_app_token_refreshed_transparently() {
     assert_eq!(status, 200);
 }
 
+/// Polls `/readyz` until the `serviceAppToken` check has `status`, for at
+/// most ten seconds, and returns the readiness status code and body.
+async fn wait_for_token_check(app: &TestApp, status: &str) -> (u16, Value) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, body) = readyz(app).await;
+        if body["checks"]["serviceAppToken"]["status"] == status {
+            return (code, body);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serviceAppToken never became {status}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn valid_token_outlives_failed_refresh() {
     // Access tokens live 4 s and are refreshed half-way, at 2 s.
@@ -273,25 +290,26 @@ async fn valid_token_outlives_failed_refresh() {
     ])
     .await;
     assert_eq!(login(&app, "first", "First").await.status(), 200);
-    let issued = Instant::now();
     let emulator = app.emulator.as_ref().unwrap();
     emulator.service_apps.revoke_refresh_tokens(DEMO_CLIENT_ID);
 
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The refresh at 2 s fails, but the token stays valid until 4 s.
+    let (status, ready) = wait_for_token_check(&app, "warn").await;
+    assert_eq!(status, 200, "{ready}");
+    let detail = ready["checks"]["serviceAppToken"]["detail"]
+        .as_str()
+        .unwrap();
+    assert!(detail.contains("invalid_grant"), "{detail}");
     assert_eq!(
         login(&app, "second", "Second").await.status(),
         200,
         "the old token still works after the refresh failed"
     );
-    let (status, ready) = readyz(&app).await;
-    assert_eq!(status, 200, "{ready}");
-    assert_eq!(ready["checks"]["serviceAppToken"]["status"], "warn");
     assert_eq!(refreshes(&app), 1);
 
-    tokio::time::sleep(Duration::from_millis(4500).saturating_sub(issued.elapsed())).await;
+    let (status, ready) = wait_for_token_check(&app, "failed").await;
+    assert_eq!(status, 503, "{ready}");
+    assert_eq!(ready["status"], "not_ready");
     let body = problem(login(&app, "third", "Third").await, 503).await;
     assert!(body["detail"].as_str().unwrap().contains("invalid_grant"));
-    let (status, ready) = readyz(&app).await;
-    assert_eq!(status, 503, "{ready}");
-    assert_eq!(ready["checks"]["serviceAppToken"]["status"], "failed");
 }
