@@ -10,9 +10,13 @@ use config::{Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::auth::{AuthSettings, RawAuth};
+use crate::cors::{CorsSettings, RawCors};
 use crate::emulator::{Faults, RouteFault};
 use crate::guest::GuestLimits;
 use crate::guest_token::IssuerSecret;
+use crate::limits::{LimitSettings, RawLimits};
+use crate::rate_limit::{RateLimitSettings, RawRateLimit};
 use crate::webex::{RawRetry, RawTokenCache, RetryPolicy, TokenCacheSettings};
 
 mod service_app;
@@ -57,13 +61,24 @@ impl ConfigError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSettings {
-    server: ServerSettings,
+    server: RawServer,
     issuer: RawIssuer,
     guests: GuestLimits,
     webex: RawWebex,
     service_app: service_app::RawServiceApp,
     emulator: RawEmulator,
     log: LogSettings,
+    auth: RawAuth,
+    rate_limit: RawRateLimit,
+    limits: RawLimits,
+    cors: RawCors,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: SocketAddr,
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,11 +119,13 @@ struct RawEmulatorIssuer {
     secret: SecretString,
 }
 
-/// `[server]`: the HTTP listener.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[server]`: the HTTP listener and the reverse proxies in front of it.
+#[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
+    /// Networks whose peers may set the client address in `Forwarded` or
+    /// `X-Forwarded-For`.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// `[log]`: output format and filter.
@@ -180,6 +197,10 @@ pub struct Settings {
     pub service_app: ServiceAppSettings,
     pub emulator: EmulatorSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
+    pub limits: LimitSettings,
+    pub cors: CorsSettings,
 }
 
 impl Settings {
@@ -240,14 +261,23 @@ impl RawSettings {
                 "must not be empty; use for example \"info\"",
             ));
         }
+        let server = self.server.validate()?;
+        let rate_limit = self.rate_limit.validate()?;
+        let auth = self
+            .auth
+            .validate(server.listen, &self.guests, &rate_limit)?;
         Ok(Settings {
-            server: self.server,
+            server,
             issuer,
             guests: self.guests,
             webex,
             service_app,
             emulator,
             log: self.log,
+            auth,
+            rate_limit,
+            limits: self.limits.validate()?,
+            cors: self.cors.validate()?,
         })
     }
 }
@@ -266,6 +296,35 @@ fn check_state_file_required(
         ));
     }
     Ok(())
+}
+
+impl RawServer {
+    fn validate(self) -> Result<ServerSettings, ConfigError> {
+        let mut trusted_proxies = Vec::with_capacity(self.trusted_proxies.len());
+        for (index, text) in self.trusted_proxies.iter().enumerate() {
+            trusted_proxies.push(parse_network(text).ok_or_else(|| {
+                ConfigError::invalid(
+                    format!("server.trusted_proxies[{index}]"),
+                    format!("({text}) is not an IP address or CIDR network such as 10.0.0.0/8 or fd00::/8"),
+                )
+            })?);
+        }
+        Ok(ServerSettings {
+            listen: self.listen,
+            trusted_proxies,
+        })
+    }
+}
+
+/// Parses a CIDR network, or a single address as a one-address network.
+fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    if let Ok(network) = text.parse::<ipnet::IpNet>() {
+        return Some(network.trunc());
+    }
+    text.parse::<std::net::IpAddr>()
+        .ok()
+        .map(ipnet::IpNet::from)
 }
 
 fn validate_guests(guests: &GuestLimits) -> Result<(), ConfigError> {

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::guest::FieldError;
+use crate::rate_limit::RateLimitExceeded;
 use crate::webex::UpstreamError;
 
 tokio::task_local! {
@@ -15,6 +16,12 @@ tokio::task_local! {
 
 /// Media type of error bodies.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// `WWW-Authenticate` challenge of a request without credentials (RFC 6750).
+const BEARER_CHALLENGE: &str = "Bearer";
+
+/// Seconds a client is asked to wait after load shedding.
+const OVERLOADED_RETRY_AFTER_SECS: u64 = 1;
 
 /// A failed request, aligned with its HTTP status.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -31,8 +38,20 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// A credential that was sent but is not valid. `description` goes into
+    /// the `error_description` of `WWW-Authenticate`, so it must not contain
+    /// `"` or `\\`.
+    #[error("{detail}")]
+    InvalidToken {
+        detail: String,
+        description: &'static str,
+    },
     #[error("{0}")]
     Forbidden(String),
+    /// A caller that is known but not allowed this request; `rule` names
+    /// the policy rule it broke.
+    #[error("{detail}")]
+    PolicyViolation { rule: &'static str, detail: String },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -48,6 +67,14 @@ pub enum ApiError {
     BodyNotInMode(String),
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
+    #[error(transparent)]
+    RateLimited(#[from] RateLimitExceeded),
+    #[error("{0}")]
+    RequestTimeout(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    #[error("{0}")]
+    Overloaded(String),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error("{0}")]
@@ -67,6 +94,8 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,7 +135,17 @@ impl ApiError {
                 "Request body too large",
             ),
             Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            InvalidToken { .. } => (
+                StatusCode::UNAUTHORIZED,
+                "invalid-credentials",
+                "Invalid credentials",
+            ),
             Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            PolicyViolation { .. } => (
+                StatusCode::FORBIDDEN,
+                "policy-violation",
+                "Not allowed for this caller",
+            ),
             NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             MethodNotAllowed(_) => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -124,10 +163,25 @@ impl ApiError {
                 "not-available-in-mode",
                 "Not available in this mode",
             ),
-            TooManyRequests { .. } => (
+            TooManyRequests { .. } | RateLimited(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
                 "Too many requests",
+            ),
+            RequestTimeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request timed out",
+            ),
+            HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers-too-large",
+                "Request headers too large",
+            ),
+            Overloaded(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "Service overloaded",
             ),
             Upstream(e) => e.classify(),
             Unavailable(_) => (
@@ -154,12 +208,17 @@ impl ApiError {
             ApiError::InvalidField(e) => Some(e.field),
             _ => None,
         };
+        let rule = match self {
+            ApiError::PolicyViolation { rule, .. } => Some(*rule),
+            _ => None,
+        };
         Problem {
             kind: format!("urn:guestissuer:problem:{slug}"),
             title,
             status: status.as_u16(),
             detail: self.to_string(),
             field,
+            rule,
             upstream_status,
             tracking_id,
             request_id: REQUEST_ID.try_with(Clone::clone).ok(),
@@ -181,11 +240,31 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(BEARER_CHALLENGE),
+            );
         }
         match &self {
+            ApiError::InvalidToken { description, .. } => {
+                let challenge = format!(
+                    "{BEARER_CHALLENGE}, error=\"invalid_token\", error_description=\"{description}\""
+                );
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
             ApiError::TooManyRequests { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            ApiError::RateLimited(exceeded) => {
+                headers.extend(exceeded.headers());
+            }
+            ApiError::Overloaded(_) => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(OVERLOADED_RETRY_AFTER_SECS),
+                );
             }
             ApiError::Upstream(e) => {
                 if let Some(seconds) = e.retry_after() {

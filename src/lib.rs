@@ -1,14 +1,19 @@
 //! guestissuer: vends Webex guest credentials to web front ends.
 //!
 //! A request enters through [`startup`], which builds the router from
-//! [`routes`] with the [`middleware`], and reaches Webex through a
-//! [`webex::GuestBackend`]. [`emulator`] stands in for Webex in development
+//! [`routes`] with the [`middleware`], [`cors`] and [`limits`]. Guest routes
+//! take their caller from [`auth`] and charge [`rate_limit`], then reach
+//! Webex through a [`webex::GuestBackend`]. [`emulator`] stands in for Webex in development
 //! and tests.
 
-/// Command line: `serve`, `emulate`.
+/// Caller authentication modes and the guest identity each caller may get.
+pub mod auth;
+/// Command line: `serve`, `emulate`, `keygen`.
 pub mod cli;
 /// Layered configuration and its validation.
 pub mod config;
+/// CORS for browser callers.
+pub mod cors;
 /// Built-in Webex emulator.
 pub mod emulator;
 /// HTTP error type rendered as problem+json.
@@ -17,8 +22,12 @@ pub mod error;
 pub mod guest;
 /// Guest JWT minting, verification and inspection.
 pub mod guest_token;
+/// Request size, time and concurrency limits.
+pub mod limits;
 /// Request ids and request logging.
 pub mod middleware;
+/// Rate limits per client IP, per caller and for Webex calls.
+pub mod rate_limit;
 /// Readiness checks behind `GET /readyz`.
 pub mod readiness;
 /// HTTP routes.

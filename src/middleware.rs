@@ -43,6 +43,7 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
         request_id = %request_id,
         method = %request.method(),
         route = %route,
+        caller = tracing::field::Empty,
     );
     let started = Instant::now();
     let mut response = REQUEST_ID

@@ -5,26 +5,51 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::auth::{AuthMode, Authenticator};
 use crate::config::{DEMO_CLIENT_ID, DEMO_ISSUER_ID, Settings, Upstream, WebexMode};
 use crate::emulator::EmulatorSetup;
 use crate::emulator::{self, RunningEmulator};
 use crate::middleware::request_context;
-use crate::routes;
+use crate::rate_limit::{RateLimits, WebexBudget, spawn_cleanup};
 use crate::webex::{
     GuestBackend, GuestIssuerBackend, ServiceAppBackend, StateFileError, TokenCache, WebexClient,
 };
-
-/// Largest accepted request body; guest requests are a few hundred bytes.
-const BODY_LIMIT_BYTES: usize = 16 * 1024;
+use crate::{cors, limits, routes};
 
 /// State shared by every request.
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
+    /// The Webex back end: token cache, then Webex call budget, then the
+    /// Webex API, so cache hits cost no budget.
     pub backend: Arc<dyn GuestBackend>,
+    pub auth: Arc<Authenticator>,
+    pub rate_limits: Arc<RateLimits>,
+}
+
+impl AppState {
+    /// Builds the state and its authenticator. `backend` should already
+    /// draw on `rate_limits`' Webex budget (see [`WebexBudget`]).
+    pub fn new(
+        settings: Settings,
+        backend: Arc<dyn GuestBackend>,
+        rate_limits: Arc<RateLimits>,
+    ) -> Self {
+        let auth = Arc::new(Authenticator::new(&settings, rate_limits.clone()));
+        Self {
+            settings: Arc::new(settings),
+            backend,
+            auth,
+            rate_limits,
+        }
+    }
 }
 
 /// Failure to start the service.
@@ -64,14 +89,18 @@ impl Application {
             (Upstream::Emulator, None) => unreachable!("emulator started above"),
         };
         log_upstream(&settings, &base_url, emulator.is_some());
+        log_auth(&settings);
 
         let client = WebexClient::new(&base_url, &settings.webex)?;
+        let rate_limits = Arc::new(RateLimits::from_settings(&settings));
         let backend = build_backend(&settings, client)?;
+        let backend = Arc::new(WebexBudget::new(backend, rate_limits.clone()));
         let backend = with_token_cache(backend, &settings);
-        let state = AppState {
-            settings: Arc::new(settings),
-            backend,
-        };
+        let state = AppState::new(settings, backend, rate_limits);
+        spawn_cleanup(
+            &state.rate_limits,
+            state.settings.rate_limit.cleanup_interval,
+        );
         let addr = state.settings.server.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -114,10 +143,31 @@ impl Application {
     }
 }
 
-/// Builds the router with its middleware around `state`.
+/// Builds the router with its middleware around `state`. From the outside
+/// in: request id and log line, problem bodies for bare layer errors, CORS,
+/// header size, load shedding, concurrency cap, timeout, body size.
 pub fn app(state: AppState) -> Router {
-    routes::router()
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+    let limits = state.settings.limits;
+    let overload = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(limits::layer_error))
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::new(
+            limits.max_concurrent_requests,
+        ))
+        .timeout(limits.request_timeout);
+    let mut router = routes::router()
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(overload)
+        .layer(axum::middleware::from_fn_with_state(
+            limits.max_header_bytes,
+            limits::check_header_size,
+        ));
+    if let Some(cors) = cors::layer(&state.settings.cors) {
+        router = router.layer(cors);
+    }
+    router
+        .layer(axum::middleware::from_fn(limits::problem_for_bare_errors))
         .layer(axum::middleware::from_fn(request_context))
         .with_state(state)
 }
@@ -178,6 +228,27 @@ async fn start_in_process_emulator(settings: &Settings) -> Result<RunningEmulato
         faults: settings.emulator.faults.clone(),
     };
     emulator::spawn_with(listener, setup).map_err(StartupError::Emulator)
+}
+
+fn log_auth(settings: &Settings) {
+    let auth = &settings.auth;
+    let mode = auth.mode.as_str();
+    match auth.mode {
+        AuthMode::None => tracing::warn!(
+            mode,
+            listen = %settings.server.listen,
+            "auth.mode is \"none\": anyone who reaches this service can get a guest for any userId; use it for local development only"
+        ),
+        AuthMode::ApiKey => {
+            tracing::info!(mode, clients = auth.api_keys.len(), "caller authentication")
+        }
+        AuthMode::Jwt => tracing::info!(mode, "caller authentication"),
+        AuthMode::Anonymous => tracing::info!(
+            mode,
+            allow_mint = auth.anonymous.allow_mint,
+            "caller authentication"
+        ),
+    }
 }
 
 fn log_upstream(settings: &Settings, base_url: &str, in_process: bool) {

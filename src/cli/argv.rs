@@ -5,7 +5,7 @@ use std::ffi::{OsStr, OsString};
 
 /// Names that select a command; `help` is clap's own.
 const COMMANDS: &[&str] = &[
-    "create", "login", "quick", "verify", "serve", "emulate", "help",
+    "create", "login", "quick", "verify", "serve", "emulate", "keygen", "help",
 ];
 
 /// Flags that clap handles before any command.

@@ -11,6 +11,7 @@ mod argv;
 mod create;
 mod error;
 mod input;
+mod keygen;
 mod login;
 mod output;
 mod quick;
@@ -88,6 +89,8 @@ enum Command {
     Serve(server::ServeArgs),
     /// Run the built-in Webex emulator alone.
     Emulate(server::EmulateArgs),
+    /// Print a new API key, and the configuration entry with its hash.
+    Keygen(keygen::KeygenArgs),
 }
 
 /// Options shared by `create`, `login`, `quick` and `verify`.
@@ -157,5 +160,6 @@ async fn dispatch(command: Command) -> u8 {
         Command::Verify(args) => verify::run(args).await,
         Command::Serve(args) => server::serve(args).await,
         Command::Emulate(args) => server::emulate(args).await,
+        Command::Keygen(args) => keygen::run(args),
     }
 }

@@ -12,8 +12,8 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::extract::JsonBody;
+use crate::auth::{Caller, IdentityRequest};
 use crate::error::ApiError;
-use crate::guest::{ExpiresIn, UserId, UserName};
 use crate::startup::AppState;
 use crate::webex::GuestAccess;
 
@@ -27,8 +27,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct MintRequest {
-    user_id: String,
-    user_name: String,
+    user_id: Option<String>,
+    user_name: Option<String>,
     expires_in: Option<i64>,
 }
 
@@ -44,18 +44,22 @@ struct MintResponse<'a> {
 
 async fn mint(
     State(state): State<AppState>,
+    caller: Caller,
     JsonBody(body): JsonBody<MintRequest>,
 ) -> Result<Response, ApiError> {
-    let limits = &state.settings.guests;
-    let user_id = UserId::parse(&body.user_id, limits)?;
-    let user_name = UserName::parse(&body.user_name, limits)?;
-    let expires_in = ExpiresIn::parse(body.expires_in, limits)?;
+    let request = IdentityRequest {
+        user_id: body.user_id,
+        user_name: body.user_name,
+    };
+    let (grant, expires_in) = state.auth.grant_mint(&caller, request, body.expires_in)?;
 
-    let minted = state.backend.mint(&user_id, &user_name, expires_in)?;
+    let minted = state
+        .backend
+        .mint(&grant.user_id, &grant.user_name, expires_in)?;
     let answer = MintResponse {
         token: minted.token.expose_secret(),
-        user_id: user_id.as_str(),
-        user_name: user_name.as_str(),
+        user_id: grant.user_id.as_str(),
+        user_name: grant.user_name.as_str(),
         expires_in: expires_in.seconds(),
         expires_at: rfc3339(minted.exp),
     };
@@ -81,40 +85,39 @@ struct LoginResponse<'a> {
 
 async fn login(
     State(state): State<AppState>,
+    caller: Caller,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let limits = &state.settings.guests;
     let access = match body {
         LoginRequest {
-            token: Some(token),
-            user_id: None,
-            user_name: None,
-        } => state.backend.exchange(token.trim()).await?,
-        LoginRequest {
-            token: None,
-            user_id: Some(user_id),
-            user_name: Some(user_name),
-        } => {
-            let user_id = UserId::parse(&user_id, limits)?;
-            let user_name = UserName::parse(&user_name, limits)?;
-            state.backend.login(&user_id, &user_name).await?
+            token: Some(_),
+            user_id: Some(_),
+            ..
         }
-        LoginRequest { token: Some(_), .. } => {
+        | LoginRequest {
+            token: Some(_),
+            user_name: Some(_),
+            ..
+        } => {
             return Err(ApiError::InvalidBody(
                 "send either token, or userId and userName, not both".to_owned(),
             ));
         }
-        LoginRequest { user_id: None, .. } => {
-            return Err(ApiError::InvalidBody(
-                "missing field: send token (a guest JWT), or userId and userName".to_owned(),
-            ));
+        LoginRequest {
+            token: Some(token), ..
+        } => {
+            state.auth.check_exchange(&caller, token.trim())?;
+            state.backend.exchange(token.trim()).await?
         }
         LoginRequest {
-            user_name: None, ..
+            user_id, user_name, ..
         } => {
-            return Err(ApiError::InvalidBody(
-                "missing field userName: send it with userId".to_owned(),
-            ));
+            let request = IdentityRequest { user_id, user_name };
+            let grant = state.auth.grant_login(&caller, request)?;
+            state
+                .backend
+                .login(&grant.user_id, &grant.user_name)
+                .await?
         }
     };
     Ok(no_store(StatusCode::OK, Json(login_response(&access))))

@@ -5,6 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use super::extract::BearerToken;
+use crate::auth::RateLimitedClient;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -14,6 +15,7 @@ pub fn router() -> Router<AppState> {
 
 async fn whoami(
     State(state): State<AppState>,
+    _client: RateLimitedClient,
     BearerToken(access_token): BearerToken,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(state.backend.person(&access_token).await?))

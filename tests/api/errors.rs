@@ -123,7 +123,7 @@ async fn mint_body_shape_errors() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(detail.contains("missing field `userName`"), "{detail}");
+    assert!(detail.contains("userName is missing"), "{detail}");
 
     let response = app
         .post_json("/guests", &json!({ "userId": 5, "userName": "A" }))
