@@ -78,7 +78,32 @@ struct RawSettings {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: SocketAddr,
-    trusted_proxies: Vec<String>,
+    trusted_proxies: StringList,
+}
+
+/// A list written as a TOML array, or as one comma-separated string, the
+/// form an environment variable can carry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum StringList {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl StringList {
+    /// Returns the items, trimmed, without empty ones.
+    pub(crate) fn items(&self) -> Vec<String> {
+        let items: Vec<&str> = match self {
+            StringList::List(list) => list.iter().map(String::as_str).collect(),
+            StringList::Text(text) => text.split(',').collect(),
+        };
+        items
+            .into_iter()
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -300,8 +325,9 @@ fn check_state_file_required(
 
 impl RawServer {
     fn validate(self) -> Result<ServerSettings, ConfigError> {
-        let mut trusted_proxies = Vec::with_capacity(self.trusted_proxies.len());
-        for (index, text) in self.trusted_proxies.iter().enumerate() {
+        let items = self.trusted_proxies.items();
+        let mut trusted_proxies = Vec::with_capacity(items.len());
+        for (index, text) in items.iter().enumerate() {
             trusted_proxies.push(parse_network(text).ok_or_else(|| {
                 ConfigError::invalid(
                     format!("server.trusted_proxies[{index}]"),

@@ -7,12 +7,12 @@ use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::X_API_KEY;
-use crate::config::ConfigError;
+use crate::config::{ConfigError, StringList};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCors {
-    allowed_origins: Vec<String>,
+    allowed_origins: StringList,
     allow_credentials: bool,
     max_age_secs: u64,
 }
@@ -38,10 +38,11 @@ pub struct CorsSettings {
 
 impl RawCors {
     pub(crate) fn validate(self) -> Result<CorsSettings, ConfigError> {
-        let origins = if self.allowed_origins.is_empty() {
+        let allowed = self.allowed_origins.items();
+        let origins = if allowed.is_empty() {
             AllowedOrigins::None
-        } else if self.allowed_origins.iter().any(|o| o.trim() == "*") {
-            if self.allowed_origins.len() > 1 {
+        } else if allowed.iter().any(|o| o == "*") {
+            if allowed.len() > 1 {
                 return Err(ConfigError::invalid(
                     "cors.allowed_origins",
                     "contains \"*\" and other origins; use either [\"*\"] or a list of origins",
@@ -55,8 +56,7 @@ impl RawCors {
             }
             AllowedOrigins::Any
         } else {
-            let list = self
-                .allowed_origins
+            let list = allowed
                 .iter()
                 .enumerate()
                 .map(|(index, text)| parse_origin(index, text))
@@ -137,7 +137,7 @@ mod tests {
 
     fn settings(origins: &[&str], credentials: bool) -> Result<CorsSettings, ConfigError> {
         RawCors {
-            allowed_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
+            allowed_origins: StringList::List(origins.iter().map(|o| (*o).to_owned()).collect()),
             allow_credentials: credentials,
             max_age_secs: 60,
         }

@@ -248,7 +248,7 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::InvalidToken { description, .. } => {
                 let challenge = format!(
-                    "{BEARER_CHALLENGE}, error=\"invalid_token\", error_description=\"{description}\""
+                    "{BEARER_CHALLENGE} error=\"invalid_token\", error_description=\"{description}\""
                 );
                 if let Ok(value) = HeaderValue::from_str(&challenge) {
                     headers.insert(header::WWW_AUTHENTICATE, value);

@@ -125,3 +125,34 @@ pub fn vectors() -> Vec<Value> {
     let file: Value = serde_json::from_str(text).unwrap();
     file["vectors"].as_array().unwrap().clone()
 }
+
+/// Writes `text` to a fresh file in the system temporary directory and
+/// returns its path; the caller removes it.
+pub fn temp_file(suffix: &str, text: &str) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("guestissuer-test-{}{suffix}", uuid::Uuid::new_v4()));
+    std::fs::write(&path, text).expect("temporary file is writable");
+    path
+}
+
+/// Loads settings from the defaults, a configuration file with `toml`, and
+/// `GUESTISSUER__...` overrides on a free loopback port.
+pub fn load_with_toml(
+    toml: &str,
+    overrides: &[(&str, &str)],
+) -> Result<Settings, guestissuer::config::ConfigError> {
+    let mut env = base_env();
+    for (key, value) in overrides {
+        env.insert((*key).to_owned(), (*value).to_owned());
+    }
+    let path = temp_file(".toml", toml);
+    let loaded = Settings::load_with_env(Some(&path), env);
+    let _ = std::fs::remove_file(&path);
+    loaded
+}
+
+/// Starts the service with a configuration file holding `toml`.
+pub async fn spawn_app_with_toml(toml: &str, overrides: &[(&str, &str)]) -> TestApp {
+    let settings = load_with_toml(toml, overrides).expect("test settings are valid");
+    spawn_settings(settings).await
+}

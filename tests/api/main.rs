@@ -1,9 +1,16 @@
 //! Black-box tests of the HTTP service against the built-in emulator.
 
+mod auth_anonymous;
+mod auth_api_key;
+mod auth_jwt;
 mod config;
+mod cors;
 mod errors;
 mod flow;
 mod helpers;
+mod production_config;
+mod rate_limits;
+mod request_limits;
 mod resilience;
 mod service_app;
 mod service_app_emulator;
