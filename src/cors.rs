@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -114,6 +117,26 @@ pub fn layer(settings: &CorsSettings) -> Option<CorsLayer> {
         .allow_credentials(settings.allow_credentials)
         .max_age(settings.max_age);
     Some(layer)
+}
+
+/// Removes the CORS headers that tower-http sends to every preflight (such
+/// as `Access-Control-Allow-Methods`) when the origin was not allowed, so a
+/// refused origin gets no CORS headers at all.
+pub async fn strip_unless_allowed(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        return response;
+    }
+    let cors_names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("access-control-"))
+        .cloned()
+        .collect();
+    for name in cors_names {
+        headers.remove(name);
+    }
+    response
 }
 
 fn exposed_headers() -> Vec<HeaderName> {

@@ -164,7 +164,9 @@ pub fn app(state: AppState) -> Router {
             limits::check_header_size,
         ));
     if let Some(cors) = cors::layer(&state.settings.cors) {
-        router = router.layer(cors);
+        router = router
+            .layer(cors)
+            .layer(axum::middleware::from_fn(cors::strip_unless_allowed));
     }
     router
         .layer(axum::middleware::from_fn(limits::problem_for_bare_errors))

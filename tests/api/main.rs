@@ -12,6 +12,7 @@ mod production_config;
 mod rate_limits;
 mod request_limits;
 mod resilience;
+mod secure_config;
 mod service_app;
 mod service_app_emulator;
 mod service_app_state;
