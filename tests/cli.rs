@@ -6,6 +6,7 @@ mod cli {
     pub mod docs;
     pub mod emulate;
     pub mod help;
+    pub mod keygen;
     pub mod login;
     pub mod quick;
     pub mod rejections;
