@@ -93,16 +93,17 @@ pub async fn layer_error(error: BoxError) -> ApiError {
     ApiError::Internal(format!("a request layer failed: {error}"))
 }
 
-/// Replaces the body of an error response that is not problem+json, such
-/// as tower-http's bare `413`, with a problem for the same status.
+/// Replaces the body of an error response that has no body type or a
+/// plain-text one, such as tower-http's bare `413`, with a problem for the
+/// same status. JSON bodies (problems, the `/readyz` report) pass unchanged.
 pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_problem = response
+    let is_bare = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes() == PROBLEM_JSON.as_bytes());
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_none_or(|value| value.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !is_bare {
         return response;
     }
     let (mut parts, _body) = response.into_parts();

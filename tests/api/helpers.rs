@@ -55,12 +55,20 @@ impl TestApp {
     }
 }
 
-/// Environment overrides for every test: a free loopback port.
+/// Environment overrides for every test: a free loopback port, and a
+/// per-IP burst that holds the concurrent requests some tests send from
+/// 127.0.0.1. Rate-limit tests set their own limits over it.
 pub fn base_env() -> HashMap<String, String> {
-    HashMap::from([(
-        "GUESTISSUER__SERVER__LISTEN".to_owned(),
-        "127.0.0.1:0".to_owned(),
-    )])
+    HashMap::from([
+        (
+            "GUESTISSUER__SERVER__LISTEN".to_owned(),
+            "127.0.0.1:0".to_owned(),
+        ),
+        (
+            "GUESTISSUER__RATE_LIMIT__PER_IP_BURST".to_owned(),
+            "1000".to_owned(),
+        ),
+    ])
 }
 
 /// Starts the service on its built-in defaults.
