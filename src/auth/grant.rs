@@ -1,5 +1,5 @@
-//! Which guest identity a caller gets: the decisions behind `POST /guests`
-//! and `POST /guests/login`, per authentication mode.
+//! Guest identity decisions behind `POST /guests` and `POST /guests/login`,
+//! per authentication mode.
 
 use super::{Authenticator, Caller, Session};
 use crate::error::ApiError;

@@ -29,10 +29,10 @@ use crate::guest::GuestLimits;
 use crate::rate_limit::{RateLimits, client_ip};
 use crate::startup::AppState;
 
-/// Who sent a request, as established by the authentication mode.
+/// Sender of a request, as established by the authentication mode.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// Mode `none`: nobody is checked.
+    /// Mode `none`: no credential is checked.
     Unauthenticated,
     /// Mode `api_key`: a site back end with its own policy.
     ApiClient(Arc<ApiKeyClient>),
@@ -96,8 +96,8 @@ impl Authenticator {
 
     /// Establishes the caller of a request. In mode `api_key` the per-IP
     /// limit is charged only for requests without a valid key, because all
-    /// of a site's users arrive from its back end's address; there the
-    /// client's own limit applies.
+    /// of a site's users arrive from its back end's address. A valid key is
+    /// charged to its client's own limit instead.
     pub async fn authenticate(&self, parts: &Parts) -> Result<Caller, ApiError> {
         match self.mode {
             AuthMode::None => {

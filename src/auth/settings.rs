@@ -15,11 +15,11 @@ use crate::rate_limit::RateLimitSettings;
 /// Length of a hyphenated UUID, the random part of an anonymous `userId`.
 const UUID_LEN: usize = 36;
 
-/// How callers of `POST /guests` and `POST /guests/login` prove who they are.
+/// Authentication mode of callers of the guest routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMode {
-    /// Nobody is checked; for local development.
+    /// No credential is checked, for local development.
     None,
     /// Site back ends send an API key.
     ApiKey,

@@ -14,7 +14,7 @@ pub struct KeygenArgs {
 }
 
 /// Prints a new key alone to stdout, and to stderr the `[[auth.api_keys]]`
-/// entry that holds its SHA-256, so `keygen > key.txt` stores only the key.
+/// entry with its SHA-256, so `keygen > key.txt` stores only the key.
 pub fn run(args: KeygenArgs) -> u8 {
     let client = args.client.trim();
     if client.is_empty() || client.chars().any(|c| c.is_control() || c.is_whitespace()) {

@@ -20,7 +20,7 @@ pub use client_ip::{client_ip, resolve as resolve_client_ip};
 pub use settings::{RateLimitSettings, RateQuota, RawRateLimit};
 pub use store::{Denied, GovernorStore, RateLimitStore};
 
-/// Which limit a request went over.
+/// Limit that a request exceeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitScope {
     ClientIp,
@@ -102,6 +102,9 @@ pub struct RateLimits {
 impl RateLimits {
     /// Builds in-memory stores for `settings.rate_limit` and the API key
     /// clients of `settings.auth` that have their own quota.
+    ///
+    /// TODO: add a Redis-backed [`RateLimitStore`] so that replicas share
+    /// their limits; until then each process limits on its own.
     pub fn from_settings(settings: &crate::config::Settings) -> Self {
         let client_quotas = settings
             .auth

@@ -128,7 +128,10 @@ struct CountResponse {
     count: u64,
 }
 
-async fn count(State(state): State<AppState>) -> Result<Json<CountResponse>, ApiError> {
+async fn count(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<CountResponse>, ApiError> {
     let count = state.backend.guest_count().await?;
     Ok(Json(CountResponse { count }))
 }

@@ -90,6 +90,31 @@ async fn api_key_missing_is_401() {
 }
 
 #[tokio::test]
+async fn guest_count_needs_key() {
+    let (app, keys) = spawn_api_key_app(&[]).await;
+    let response = app
+        .client
+        .get(app.url("/guests/count"))
+        .send()
+        .await
+        .unwrap();
+    problem(response, 401).await;
+
+    let response = app
+        .client
+        .get(app.url("/guests/count"))
+        .bearer_auth(&keys.ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        404,
+        "with a key, the Guest Issuer back end has no count"
+    );
+}
+
+#[tokio::test]
 async fn api_key_wrong_is_401() {
     let (app, keys) = spawn_api_key_app(&[]).await;
     let mut tampered = keys.shop.clone();
