@@ -195,6 +195,10 @@ async fn session_rejections_are_401() {
     issuer["iss"] = json!("https://evil.example");
     cases.push(("wrong issuer", hs256(&issuer), "iss"));
 
+    let mut early = claims("u-1");
+    early["nbf"] = json!(now() + 120);
+    cases.push(("nbf ahead", hs256(&early), "nbf"));
+
     let mut no_exp = claims("u-1");
     no_exp.as_object_mut().unwrap().remove("exp");
     cases.push(("no exp", hs256(&no_exp), "exp"));
