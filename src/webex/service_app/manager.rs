@@ -197,9 +197,14 @@ impl TokenManager {
             Ok(grant) => {
                 let rotated = self.write().apply_grant(grant, requested_at);
                 self.refreshes.fetch_add(1, Ordering::SeqCst);
-                let expires_at = self.read().access.as_ref().map(|a| a.expires_at);
+                let expires_at = self
+                    .read()
+                    .access
+                    .as_ref()
+                    .map(|a| rfc3339(a.expires_at))
+                    .unwrap_or_default();
                 tracing::info!(
-                    expires_at = ?expires_at,
+                    %expires_at,
                     refresh_token_rotated = rotated,
                     "Service App access token refreshed"
                 );
