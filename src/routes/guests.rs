@@ -128,10 +128,19 @@ struct CountResponse {
     count: u64,
 }
 
+/// Returns the number of guests to site back ends (`api_key`) and in mode
+/// `none`. Browser sessions and anonymous visitors get 403, because the
+/// count describes the whole Webex organization.
 async fn count(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Json<CountResponse>, ApiError> {
+    if matches!(caller, Caller::Session(_) | Caller::Anonymous) {
+        return Err(ApiError::Forbidden(format!(
+            "GET /guests/count is for site back ends; call it with an API key (auth.mode \"api_key\"), not as {}",
+            caller.label()
+        )));
+    }
     let count = state.backend.guest_count().await?;
     Ok(Json(CountResponse { count }))
 }

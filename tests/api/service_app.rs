@@ -4,10 +4,12 @@
 
 use std::time::{Duration, Instant};
 
+use guestissuer::auth::{generate_key, hash_key};
 use guestissuer::config::DEMO_CLIENT_ID;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with, spawn_app_with_toml};
 
 pub const SERVICE_APP_MODE: (&str, &str) = ("GUESTISSUER__WEBEX__MODE", "service_app");
 
@@ -312,4 +314,34 @@ async fn valid_token_outlives_failed_refresh() {
     assert_eq!(ready["status"], "not_ready");
     let body = problem(login(&app, "third", "Third").await, 503).await;
     assert!(body["detail"].as_str().unwrap().contains("invalid_grant"));
+}
+
+#[tokio::test]
+async fn guest_count_needs_api_key() {
+    let key = generate_key().expose_secret().to_owned();
+    let toml = format!(
+        "[auth]\nmode = \"api_key\"\n\n[[auth.api_keys]]\nclient = \"ops\"\nsha256 = \"{}\"\n",
+        hash_key(&key)
+    );
+    let app = spawn_app_with_toml(&toml, &[SERVICE_APP_MODE]).await;
+
+    problem(guest_count(&app).await, 401).await;
+    let response = app
+        .client
+        .get(app.url("/guests/count"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let count: Value = response.json().await.unwrap();
+    assert_eq!(count["count"], 0);
+}
+
+#[tokio::test]
+async fn guest_count_forbidden_to_visitors() {
+    let app = spawn_service_app(&[("GUESTISSUER__AUTH__MODE", "anonymous")]).await;
+    let body = problem(guest_count(&app).await, 403).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("API key"), "{detail}");
 }
