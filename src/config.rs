@@ -19,8 +19,10 @@ use crate::limits::{LimitSettings, RawLimits};
 use crate::rate_limit::{RateLimitSettings, RawRateLimit};
 use crate::webex::{RawRetry, RawTokenCache, RetryPolicy, TokenCacheSettings};
 
+mod operations;
 mod service_app;
 
+pub use operations::{MetricsSettings, ReadinessSettings};
 pub use service_app::{
     DEMO_CLIENT_ID, EmulatorServiceApp, ExpiringToken, RefreshRetry, ServiceAppSettings, WebexMode,
     check_state_file_path,
@@ -67,6 +69,8 @@ struct RawSettings {
     webex: RawWebex,
     service_app: service_app::RawServiceApp,
     emulator: RawEmulator,
+    metrics: operations::RawMetrics,
+    readiness: operations::RawReadiness,
     log: LogSettings,
     auth: RawAuth,
     rate_limit: RawRateLimit,
@@ -79,6 +83,7 @@ struct RawSettings {
 struct RawServer {
     listen: SocketAddr,
     trusted_proxies: StringList,
+    shutdown_grace_ms: u64,
 }
 
 /// A list written as a TOML array, or as one comma-separated string, the
@@ -151,6 +156,9 @@ pub struct ServerSettings {
     /// Networks whose peers may set the client address in `Forwarded` or
     /// `X-Forwarded-For`.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Time in-flight requests get to finish after a shutdown signal;
+    /// then the remaining connections are dropped.
+    pub shutdown_grace: Duration,
 }
 
 /// `[log]`: output format and filter.
@@ -221,6 +229,8 @@ pub struct Settings {
     pub webex: WebexSettings,
     pub service_app: ServiceAppSettings,
     pub emulator: EmulatorSettings,
+    pub metrics: MetricsSettings,
+    pub readiness: ReadinessSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
@@ -280,6 +290,8 @@ impl RawSettings {
         let service_app = self.service_app.validate()?;
         check_state_file_required(&webex, &service_app)?;
         let emulator = self.emulator.validate()?;
+        let metrics = self.metrics.validate()?;
+        let readiness = self.readiness.validate()?;
         if self.log.level.trim().is_empty() {
             return Err(ConfigError::invalid(
                 "log.level",
@@ -298,6 +310,8 @@ impl RawSettings {
             webex,
             service_app,
             emulator,
+            metrics,
+            readiness,
             log: self.log,
             auth,
             rate_limit,
@@ -338,6 +352,7 @@ impl RawServer {
         Ok(ServerSettings {
             listen: self.listen,
             trusted_proxies,
+            shutdown_grace: operations::shutdown_grace(self.shutdown_grace_ms)?,
         })
     }
 }

@@ -24,7 +24,9 @@ pub mod guest;
 pub mod guest_token;
 /// Request size, time and concurrency limits.
 pub mod limits;
-/// Request ids and request logging.
+/// Prometheus metric names and recording functions.
+pub mod metrics;
+/// Request ids, request logging and request metrics.
 pub mod middleware;
 /// Rate limits per client IP, per caller and for Webex calls.
 pub mod rate_limit;
@@ -32,7 +34,9 @@ pub mod rate_limit;
 pub mod readiness;
 /// HTTP routes.
 pub mod routes;
-/// Application assembly and listener.
+/// Serving: listeners, the metrics listener and graceful shutdown.
+pub mod server;
+/// Application assembly.
 pub mod startup;
 /// Log output.
 pub mod telemetry;

@@ -1,4 +1,5 @@
-//! Request middleware: request ids and one log line per request.
+//! Request middleware: request ids, one log line and the request metrics
+//! per request.
 
 use std::time::Instant;
 
@@ -18,7 +19,8 @@ const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// Takes the caller's `x-request-id` when it is short printable ASCII, or
 /// generates a UUID, then serves the request inside a span with the id,
-/// method and route, logs one line when it ends and echoes the id.
+/// method and route, logs one line and records the metrics when it ends,
+/// and echoes the id.
 pub async fn request_context(mut request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
@@ -38,6 +40,7 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -51,8 +54,10 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
         .instrument(span.clone())
         .await;
 
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
+    crate::metrics::record_request(&method, &route, status, elapsed);
     span.in_scope(|| tracing::info!(status, latency_ms, "request completed"));
     response
         .headers_mut()

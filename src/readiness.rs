@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::config::ReadinessSettings;
+use crate::webex::{UpstreamContact, WebexClient};
+
 /// Outcome of one readiness check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,4 +58,29 @@ pub fn is_ready(checks: &Checks) -> bool {
     checks
         .values()
         .all(|check| check.status != CheckStatus::Failed)
+}
+
+/// Checks that Webex was reached recently, or probes it now: ok when Webex
+/// responded within `readiness.upstream_recent_ms` and no call failed
+/// since, otherwise ok when it responds to a probe, else failed.
+pub async fn check_upstream(client: &WebexClient, settings: &ReadinessSettings) -> Check {
+    let last_response_age = match client.monitor().contact(settings.upstream_recent) {
+        UpstreamContact::Recent { age } => {
+            return Check::ok(format!("Webex responded {} ms ago", age.as_millis()));
+        }
+        UpstreamContact::Stale {
+            last_response_age, ..
+        } => last_response_age,
+    };
+    match client.probe(settings.upstream_probe_timeout).await {
+        Ok(()) => Check::ok("Webex responded to a probe just now"),
+        Err(cause) => {
+            let last = last_response_age.map_or_else(
+                || "no response since start".to_owned(),
+                |age| format!("last response {} s ago", age.as_secs()),
+            );
+            tracing::warn!(cause, "readiness: Webex is unreachable");
+            Check::failed(format!("Webex is unreachable ({cause}); {last}"))
+        }
+    }
 }

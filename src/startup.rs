@@ -1,8 +1,9 @@
 //! Builds the application from settings: the upstream, the router with its
-//! middleware, and the bound listener.
+//! middleware, and the bound listeners. [`crate::server`] serves it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
@@ -21,7 +22,7 @@ use crate::rate_limit::{RateLimits, WebexBudget, spawn_cleanup};
 use crate::webex::{
     GuestBackend, GuestIssuerBackend, ServiceAppBackend, StateFileError, TokenCache, WebexClient,
 };
-use crate::{cors, limits, routes};
+use crate::{cors, limits, metrics, routes, server};
 
 /// State shared by every request.
 #[derive(Clone)]
@@ -32,6 +33,8 @@ pub struct AppState {
     pub backend: Arc<dyn GuestBackend>,
     pub auth: Arc<Authenticator>,
     pub rate_limits: Arc<RateLimits>,
+    /// The Webex client every back-end call goes through, for readiness.
+    pub upstream: WebexClient,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
         settings: Settings,
         backend: Arc<dyn GuestBackend>,
         rate_limits: Arc<RateLimits>,
+        upstream: WebexClient,
     ) -> Self {
         let auth = Arc::new(Authenticator::new(&settings, rate_limits.clone()));
         Self {
@@ -48,6 +52,7 @@ impl AppState {
             backend,
             auth,
             rate_limits,
+            upstream,
         }
     }
 }
@@ -57,6 +62,11 @@ impl AppState {
 pub enum StartupError {
     #[error("cannot listen on {addr} (server.listen): {source}")]
     Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr} (metrics.listen): {source}")]
+    BindMetrics {
         addr: SocketAddr,
         source: std::io::Error,
     },
@@ -72,6 +82,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    metrics_listener: Option<TcpListener>,
+    shutdown_grace: Duration,
     emulator: Option<RunningEmulator>,
 }
 
@@ -79,6 +91,7 @@ impl Application {
     /// Starts the in-process emulator when configured, builds the back end
     /// and binds `server.listen`.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        metrics::install();
         let emulator = match &settings.webex.upstream {
             Upstream::Emulator => Some(start_in_process_emulator(&settings).await?),
             Upstream::Url(_) => None,
@@ -93,10 +106,10 @@ impl Application {
 
         let client = WebexClient::new(&base_url, &settings.webex)?;
         let rate_limits = Arc::new(RateLimits::from_settings(&settings));
-        let backend = build_backend(&settings, client)?;
+        let backend = build_backend(&settings, client.clone())?;
         let backend = Arc::new(WebexBudget::new(backend, rate_limits.clone()));
         let backend = with_token_cache(backend, &settings);
-        let state = AppState::new(settings, backend, rate_limits);
+        let state = AppState::new(settings, backend, rate_limits, client);
         spawn_cleanup(
             &state.rate_limits,
             state.settings.rate_limit.cleanup_interval,
@@ -105,9 +118,19 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let metrics_listener = match state.settings.metrics.listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::BindMetrics { addr, source })?,
+            ),
+            None => None,
+        };
         Ok(Self {
             listener,
+            shutdown_grace: state.settings.server.shutdown_grace,
             router: app(state),
+            metrics_listener,
             emulator,
         })
     }
@@ -120,25 +143,33 @@ impl Application {
             .expect("bound listener has an address")
     }
 
+    /// Returns the address of the separate `/metrics` listener, when
+    /// `metrics.listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("bound listener has an address"))
+    }
+
     /// Returns the in-process emulator, when one runs.
     pub fn emulator(&self) -> Option<&RunningEmulator> {
         self.emulator.as_ref()
     }
 
-    /// Serves requests until `shutdown` completes, then lets in-flight
-    /// requests finish.
+    /// Serves requests until `shutdown` completes, then stops accepting
+    /// connections and lets in-flight requests finish for up to
+    /// `server.shutdown_grace_ms` before it drops the rest and returns.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let addr = self.local_addr();
-        tracing::info!(%addr, "listening");
-        axum::serve(
+        server::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            self.metrics_listener,
+            self.shutdown_grace,
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await
     }
 }
@@ -155,7 +186,11 @@ pub fn app(state: AppState) -> Router {
             limits.max_concurrent_requests,
         ))
         .timeout(limits.request_timeout);
-    let mut router = routes::router()
+    let mut router = routes::router();
+    if state.settings.metrics.listen.is_none() {
+        router = router.merge(routes::metrics::router());
+    }
+    let mut router = router
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(overload)

@@ -5,7 +5,15 @@ use std::ffi::{OsStr, OsString};
 
 /// Names that select a command; `help` is clap's own.
 const COMMANDS: &[&str] = &[
-    "create", "login", "quick", "verify", "serve", "emulate", "keygen", "help",
+    "create",
+    "login",
+    "quick",
+    "verify",
+    "serve",
+    "emulate",
+    "keygen",
+    "healthcheck",
+    "help",
 ];
 
 /// Flags that clap handles before any command.

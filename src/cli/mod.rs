@@ -10,6 +10,7 @@
 mod argv;
 mod create;
 mod error;
+mod healthcheck;
 mod input;
 mod keygen;
 mod login;
@@ -91,6 +92,8 @@ enum Command {
     Emulate(server::EmulateArgs),
     /// Print a new API key, and the configuration entry with its hash.
     Keygen(keygen::KeygenArgs),
+    /// Check that the service answers GET /healthz; exit 0 if it does, 1 if not.
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 /// Options shared by `create`, `login`, `quick` and `verify`.
@@ -161,5 +164,6 @@ async fn dispatch(command: Command) -> u8 {
         Command::Serve(args) => server::serve(args).await,
         Command::Emulate(args) => server::emulate(args).await,
         Command::Keygen(args) => keygen::run(args),
+        Command::Healthcheck(args) => healthcheck::run(args).await,
     }
 }

@@ -30,7 +30,8 @@ use crate::config::{EmulatorServiceApp, Issuer};
 use faults::ConnectionCloser;
 
 /// Builds the emulator's router: the Webex routes under `/v1` behind the
-/// fault-injection middleware, and the control endpoint under `/_emulator`.
+/// fault-injection middleware, the control endpoint under `/_emulator`, and
+/// `GET /healthz`, which answers `200` for container health checks.
 pub fn router(state: Arc<EmulatorState>, injector: Arc<FaultInjector>) -> Router {
     let webex = routes::router()
         .layer(axum::middleware::from_fn_with_state(
@@ -39,6 +40,7 @@ pub fn router(state: Arc<EmulatorState>, injector: Arc<FaultInjector>) -> Router
         ))
         .with_state(state);
     Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
         .nest("/v1", webex)
         .merge(control::router().with_state(injector))
 }

@@ -29,6 +29,15 @@ pub enum LimitScope {
 }
 
 impl LimitScope {
+    /// Returns the `limiter` label of the rate-limit metric.
+    pub fn label(self) -> &'static str {
+        match self {
+            LimitScope::ClientIp => "client_ip",
+            LimitScope::Caller => "caller",
+            LimitScope::Webex => "webex",
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             LimitScope::ClientIp => "too many requests from this client address",
@@ -183,6 +192,7 @@ impl RateLimits {
     ) -> Result<(), RateLimitExceeded> {
         outcome.map_err(|denied| {
             self.rejected[scope as usize].fetch_add(1, Ordering::Relaxed);
+            crate::metrics::record_rate_limited(scope.label());
             RateLimitExceeded {
                 scope,
                 quota,

@@ -5,7 +5,8 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
 
 use crate::error::ApiError;
 
@@ -91,5 +92,28 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
             ));
         }
         Ok(Self(token.to_owned()))
+    }
+}
+
+/// Deserializes an optional whole number written as `60` or `60.0`, since
+/// JSON Schema counts both as integers. A value above `i64::MAX` becomes
+/// `i64::MAX`, so the range check that follows names the bounds.
+pub fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(value) = number.as_i64() {
+        return Ok(Some(value));
+    }
+    if number.as_u64().is_some() {
+        return Ok(Some(i64::MAX));
+    }
+    match number.as_f64() {
+        Some(value) if value.fract() == 0.0 => {
+            Ok(Some(value.clamp(i64::MIN as f64, i64::MAX as f64) as i64))
+        }
+        _ => Err(D::Error::custom(format!(
+            "invalid value {number}, expected a whole number of seconds"
+        ))),
     }
 }

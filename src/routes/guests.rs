@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
 struct MintRequest {
     user_id: Option<String>,
     user_name: Option<String>,
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     expires_in: Option<i64>,
 }
 

@@ -25,10 +25,13 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Returns `200 {"status":"ready"}` when no check failed, else
+/// Runs the back end's checks and the Webex upstream check, and returns
+/// `200 {"status":"ready"}` when no check failed, else
 /// `503 {"status":"not_ready"}`, with every check and its detail.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let checks = state.backend.readiness().await;
+    let mut checks = state.backend.readiness().await;
+    let upstream = readiness::check_upstream(&state.upstream, &state.settings.readiness).await;
+    checks.insert("webexUpstream", upstream);
     let ready = readiness::is_ready(&checks);
     let (status, label) = if ready {
         (StatusCode::OK, "ready")

@@ -4,6 +4,7 @@
 mod extract;
 mod guests;
 mod health;
+pub mod metrics;
 mod whoami;
 
 use axum::Router;

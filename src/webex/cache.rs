@@ -14,6 +14,9 @@ use crate::error::ApiError;
 use crate::guest::{ExpiresIn, UserId, UserName};
 use crate::readiness::Checks;
 
+/// The `cache` label of this cache's hit and miss counters.
+const METRICS_CACHE_NAME: &str = "guest_access_token";
+
 /// Identifies one guest token. The name is part of the key because Webex
 /// renames the guest only when a login carries the new name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -122,6 +125,7 @@ impl GuestBackend for TokenCache {
     /// concurrent caller and caches the result. Errors are not cached.
     async fn login(&self, user_id: &UserId, user_name: &UserName) -> Result<GuestAccess, ApiError> {
         let fetch = async {
+            crate::metrics::record_cache_lookup(METRICS_CACHE_NAME, false);
             let access = self.inner.login(user_id, user_name).await?;
             Ok::<_, ApiError>(CachedAccess {
                 access,
@@ -135,6 +139,7 @@ impl GuestBackend for TokenCache {
             .await
             .map_err(Arc::unwrap_or_clone)?;
         if !entry.is_fresh() {
+            crate::metrics::record_cache_lookup(METRICS_CACHE_NAME, true);
             tracing::debug!(backend = self.inner.name(), "guest access token from cache");
         }
         Ok(entry.into_value().remaining())

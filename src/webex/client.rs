@@ -1,7 +1,8 @@
 //! The shared HTTP client for Webex calls: timeouts, retries, error bodies
 //! and tracking ids.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, Response, StatusCode};
@@ -10,8 +11,9 @@ use serde::de::DeserializeOwned;
 use tracing::instrument;
 
 use super::retry::{self, AttemptError, RETRYABLE_STATUSES};
-use super::{RetryPolicy, UpstreamError};
+use super::{RetryPolicy, UpstreamError, UpstreamMonitor};
 use crate::config::WebexSettings;
+use crate::metrics::UpstreamOutcome;
 
 /// Hint added when `/jwt/login` rejects a guest JWT that this service
 /// signed itself: the configured issuer and the Webex app disagree.
@@ -48,6 +50,7 @@ pub struct WebexClient {
     timeout: Duration,
     deadline: Duration,
     retry: RetryPolicy,
+    monitor: Arc<UpstreamMonitor>,
 }
 
 impl WebexClient {
@@ -66,7 +69,33 @@ impl WebexClient {
             timeout: settings.timeout,
             deadline: settings.deadline,
             retry: settings.retry.clone(),
+            monitor: Arc::default(),
         })
+    }
+
+    /// Returns the record of this client's latest contact with Webex.
+    pub fn monitor(&self) -> &UpstreamMonitor {
+        &self.monitor
+    }
+
+    /// Sends `GET` to the base URL and returns whether Webex responded with
+    /// any status within `timeout`. The outcome is recorded in the monitor.
+    pub async fn probe(&self, timeout: Duration) -> Result<(), String> {
+        match self.http.get(&self.base_url).timeout(timeout).send().await {
+            Ok(_) => {
+                self.monitor.record_response();
+                Ok(())
+            }
+            Err(error) => {
+                let cause = if error.is_timeout() {
+                    format!("no response within {} ms", timeout.as_millis())
+                } else {
+                    transport_cause(&error)
+                };
+                self.monitor.record_failure(cause.clone());
+                Err(cause)
+            }
+        }
     }
 
     /// Returns the base URL calls go to.
@@ -129,10 +158,10 @@ impl WebexClient {
         call: &'static str,
         build: &impl Fn() -> RequestBuilder,
     ) -> Result<Response, AttemptError> {
-        let response = build()
-            .send()
-            .await
-            .map_err(|e| self.transport_error(call, e))?;
+        let started = Instant::now();
+        let sent = build().send().await;
+        self.record_attempt(call, &sent, started.elapsed());
+        let response = sent.map_err(|e| self.transport_error(call, e))?;
         if RETRYABLE_STATUSES.contains(&response.status().as_u16()) {
             return Err(AttemptError {
                 error: read_rejection(call, response, None).await,
@@ -140,6 +169,35 @@ impl WebexClient {
             });
         }
         Ok(response)
+    }
+
+    /// Records one HTTP attempt in the metrics and the monitor.
+    pub(super) fn record_attempt(
+        &self,
+        call: &'static str,
+        sent: &reqwest::Result<Response>,
+        elapsed: Duration,
+    ) {
+        let (status, outcome) = match sent {
+            Ok(response) if response.status().is_success() => {
+                (Some(response.status().as_u16()), UpstreamOutcome::Success)
+            }
+            Ok(response) => (
+                Some(response.status().as_u16()),
+                UpstreamOutcome::ErrorStatus,
+            ),
+            Err(error) if error.is_timeout() && !error.is_connect() => {
+                (None, UpstreamOutcome::Timeout)
+            }
+            Err(_) => (None, UpstreamOutcome::TransportError),
+        };
+        crate::metrics::record_upstream(call, status, outcome, elapsed);
+        match sent {
+            Ok(_) => self.monitor.record_response(),
+            Err(error) => self
+                .monitor
+                .record_failure(format!("{call}: {}", transport_cause(error))),
+        }
     }
 
     /// Maps a transport failure. Only a failed connection is retried,

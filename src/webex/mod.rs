@@ -5,6 +5,7 @@ mod cache;
 mod client;
 mod error;
 mod guest_issuer;
+mod monitor;
 mod policy;
 mod retry;
 mod service_app;
@@ -16,6 +17,7 @@ pub use cache::TokenCache;
 pub use client::{WebexAccessToken, WebexClient};
 pub use error::UpstreamError;
 pub use guest_issuer::{GuestIssuerBackend, mint_guest_jwt};
+pub use monitor::{UpstreamContact, UpstreamMonitor};
 pub use policy::{RawRetry, RawTokenCache, RetryPolicy, TokenCacheSettings};
 pub use service_app::{AppToken, ServiceAppBackend, StateFileError, TokenManager};
 

@@ -102,6 +102,7 @@ fn log_retry(
     failure: &AttemptError,
     delay: Duration,
 ) {
+    crate::metrics::record_retry(call, retry_reason(&failure.error));
     tracing::warn!(
         call,
         attempt,
@@ -112,4 +113,14 @@ fn log_retry(
         error = %failure.error,
         "retrying Webex call"
     );
+}
+
+/// Returns the `reason` label of a retry: `status_<code>` for an error
+/// status, otherwise the kind of transport failure.
+pub(super) fn retry_reason(error: &UpstreamError) -> String {
+    match (error.upstream_status(), error) {
+        (Some(status), _) => format!("status_{status}"),
+        (None, UpstreamError::Timeout { .. }) => "timeout".to_owned(),
+        (None, _) => "transport_error".to_owned(),
+    }
 }

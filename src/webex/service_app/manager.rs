@@ -197,6 +197,7 @@ impl TokenManager {
             Ok(grant) => {
                 let rotated = self.write().apply_grant(grant, requested_at);
                 self.refreshes.fetch_add(1, Ordering::SeqCst);
+                crate::metrics::record_token_refresh(true);
                 let expires_at = self
                     .read()
                     .access
@@ -211,6 +212,7 @@ impl TokenManager {
                 self.persist().await;
             }
             Err(error) => {
+                crate::metrics::record_token_refresh(false);
                 tracing::error!(
                     error = %error,
                     next_attempt_in_secs = self.retry_after.as_secs(),

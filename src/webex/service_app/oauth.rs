@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tracing::instrument;
 
 use super::super::client::{read_json, tracking_id};
-use super::super::{UpstreamError, WebexClient};
+use super::super::{UpstreamError, WebexClient, retry};
 use crate::config::RefreshRetry;
 
 const CALL: &str = "POST /access_token";
@@ -92,6 +92,7 @@ impl OAuthClient {
                 delay.map(|computed| server_delay.unwrap_or(computed).min(max_backoff))
             })
             .notify(|error, delay| {
+                crate::metrics::record_retry(CALL, retry::retry_reason(error));
                 tracing::warn!(
                     call = CALL,
                     error = %error,
@@ -115,14 +116,16 @@ impl OAuthClient {
             ("client_secret", self.client_secret.expose_secret()),
             ("refresh_token", refresh_token.expose_secret()),
         ];
-        let response = self
+        let started = std::time::Instant::now();
+        let sent = self
             .client
             .http
             .post(format!("{}/access_token", self.client.base_url()))
             .form(&form)
             .send()
-            .await
-            .map_err(|e| self.client.transport_error(CALL, e).error)?;
+            .await;
+        self.client.record_attempt(CALL, &sent, started.elapsed());
+        let response = sent.map_err(|e| self.client.transport_error(CALL, e).error)?;
         if !response.status().is_success() {
             return Err(token_error(response).await);
         }
