@@ -1,4 +1,4 @@
-//! Runs the emulator walkthrough of `docs/cli.md`, as written, so the
+//! Runs the command-line walkthrough of README.md, as written, so the
 //! documented commands stay true.
 
 use std::path::Path;
@@ -12,10 +12,10 @@ const DOCUMENTED_BASE_URL: &str = "http://127.0.0.1:8081/v1";
 
 /// Extracts the shell blocks of the "Try it against the emulator" section.
 fn walkthrough_blocks() -> Vec<String> {
-    let docs = include_str!("../../docs/cli.md");
+    let docs = include_str!("../../README.md");
     let start = docs
         .find("## Try it against the emulator")
-        .expect("docs/cli.md has the emulator walkthrough");
+        .expect("README.md has the emulator walkthrough");
     let section = &docs[start..];
     let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
     let mut blocks = Vec::new();
