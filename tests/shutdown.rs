@@ -15,6 +15,8 @@ struct Server {
     lines: mpsc::Receiver<Value>,
     seen: Vec<Value>,
     addr: String,
+    /// The in-process emulator's base URL, such as `http://127.0.0.1:1234/v1`.
+    emulator_url: String,
     _config: tempfile::NamedTempFile,
 }
 
@@ -52,8 +54,11 @@ fn start_server(latency_ms: u64, grace_ms: u64) -> Server {
         lines,
         seen: Vec::new(),
         addr: String::new(),
+        emulator_url: String::new(),
         _config: config,
     };
+    let upstream = server.wait_for("Webex upstream: built-in emulator, in-process");
+    server.emulator_url = upstream["base_url"].as_str().unwrap().to_owned();
     let listening = server.wait_for("listening");
     server.addr = listening["addr"].as_str().unwrap().to_owned();
     server
@@ -111,19 +116,33 @@ fn start_login(addr: &str) -> tokio::task::JoinHandle<reqwest::Result<reqwest::R
     })
 }
 
-/// Waits until the server has accepted the request, by its upstream call
-/// that the emulator holds back.
-async fn wait_until_in_flight() {
-    // NOTE: the server logs nothing when a request starts, so this waits a
-    // fixed time that is well inside the emulator's injected latency.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+/// Waits until the emulator has received the login's `POST /jwt/login`,
+/// which it then holds back for its injected latency.
+async fn wait_until_in_flight(emulator_url: &str) {
+    let calls_url = format!("{}/_emulator/calls", emulator_url.trim_end_matches("/v1"));
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        let calls: Value = client
+            .get(&calls_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if calls["POST /jwt/login"].as_u64().unwrap_or(0) >= 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the emulator got no POST /jwt/login within 3 s");
 }
 
 #[tokio::test]
 async fn sigterm_lets_slow_call_finish_then_exits_zero() {
     let mut server = start_server(3000, 20_000);
     let login = start_login(&server.addr);
-    wait_until_in_flight().await;
+    wait_until_in_flight(&server.emulator_url).await;
 
     server.terminate();
     let started =
@@ -167,7 +186,7 @@ async fn sigterm_lets_slow_call_finish_then_exits_zero() {
 async fn grace_period_over_drops_call_and_exits_zero() {
     let mut server = start_server(20_000, 300);
     let login = start_login(&server.addr);
-    wait_until_in_flight().await;
+    wait_until_in_flight(&server.emulator_url).await;
 
     server.terminate();
     let status = server.wait_exit();
