@@ -28,10 +28,12 @@ free_port() {
 SERVER_PORT=${SERVER_PORT:-$(free_port)}
 EMULATOR_PORT=${EMULATOR_PORT:-$(free_port)}
 PEER_PORT=${PEER_PORT:-$(free_port)}
-# Demo issuer secret from config/default.toml, so the peer signs with the
-# same key length as guestissuer.
+# Demo issuer from config/default.toml, which the emulator accepts; the
+# peer signs with the same secret.
+ISSUER_ID="Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi82ZjFjMmE0ZS04YjNkLTRjN2EtOWU1Zi0yZDFiMGE5YzhlN2Y"
 SECRET_BASE64="X6WncCJD+d4V9DXM4yTgdVzFNi4P7Jzbh5tTGvLmiQw="
-GUEST_BODY='{"userId":"bench-guest-1","userName":"Bench Guest"}'
+# The userId matches the production example's user_id_pattern "www-[0-9]+".
+GUEST_BODY='{"userId":"www-1001","userName":"Bench Guest"}'
 BINARY=target/release/guestissuer
 
 PIDS=()
@@ -169,6 +171,23 @@ summarize_profile() {
     | grep -E '^ +[0-9]' | sed 's/ \{2,\}/ /g' | head -40
 }
 
+# Writes $WORK/bench.toml: the production example with a fresh API key in
+# place of its placeholder hash, and that key's own rate limit raised so
+# that the limiter runs on every request without rejecting any. Exports
+# the key for bench/post.lua.
+prepare_config() {
+  grep -q '^sha256 = "REPLACE_ME' "$CONFIG" || fail "$CONFIG has no api key entry with a REPLACE_ME sha256"
+  local key hash
+  key=$("$BINARY" keygen --client bench 2>/dev/null)
+  hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
+  sed -e "s/^sha256 = \"REPLACE_ME[^\"]*\"/sha256 = \"$hash\"/" \
+    -e 's/^per_minute = .*/per_minute = 600000000/' \
+    -e 's/^burst = .*/burst = 10000000/' \
+    "$CONFIG" >"$WORK/bench.toml"
+  printf %s "$SECRET_BASE64" >"$WORK/issuer-secret"
+  export BENCH_AUTHORIZATION="Bearer $key"
+}
+
 # Stops a process and waits until it has exited.
 stop() {
   kill "$1" 2>/dev/null || true
@@ -186,7 +205,9 @@ run_ours() {
   ensure_port_free "$SERVER_PORT"
   GUESTISSUER__SERVER__LISTEN="127.0.0.1:$SERVER_PORT" \
     GUESTISSUER__WEBEX__BASE_URL="http://127.0.0.1:$EMULATOR_PORT/v1" \
-    "$BINARY" serve --config "$CONFIG" >/dev/null 2>>"$WORK/server.err" &
+    GUESTISSUER__ISSUER__ID="$ISSUER_ID" \
+    GUESTISSUER__ISSUER__SECRET_FILE="$WORK/issuer-secret" \
+    "$BINARY" serve --config "$WORK/bench.toml" >/dev/null 2>>"$WORK/server.err" &
   pid=$!
   PIDS+=("$pid")
   wait_for_port "$SERVER_PORT"
@@ -198,7 +219,7 @@ run_ours() {
 run_peer() {
   local workers=$1 pid
   ensure_port_free "$PEER_PORT"
-  PORT=$PEER_PORT ISSUER=bench-issuer SECRET=$SECRET_BASE64 WORKERS=$workers \
+  PORT=$PEER_PORT ISSUER=$ISSUER_ID SECRET=$SECRET_BASE64 WORKERS=$workers \
     node "$WORK/node-mint/server.js" >/dev/null 2>"$WORK/peer.err" &
   pid=$!
   PIDS+=("$pid")
@@ -221,6 +242,7 @@ main() {
 
   echo "bench: building the release binary" >&2
   cargo build --release --locked --quiet
+  prepare_config
 
   echo "bench: installing the Node.js peer's dependencies in $WORK/node-mint" >&2
   rm -rf "$WORK/node-mint"
