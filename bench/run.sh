@@ -28,6 +28,7 @@ free_port() {
 SERVER_PORT=${SERVER_PORT:-$(free_port)}
 EMULATOR_PORT=${EMULATOR_PORT:-$(free_port)}
 PEER_PORT=${PEER_PORT:-$(free_port)}
+METRICS_PORT=${METRICS_PORT:-$(free_port)}
 # Demo issuer from config/default.toml, which the emulator accepts; the
 # peer signs with the same secret.
 ISSUER_ID="Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi82ZjFjMmE0ZS04YjNkLTRjN2EtOWU1Zi0yZDFiMGE5YzhlN2Y"
@@ -164,11 +165,12 @@ measure() {
 
 # Prints where a perf recording spent its samples: by binary, then the
 # functions with the most samples of their own.
+# `head` closes the pipe early, which pipefail would report as a failure.
 summarize_profile() {
-  perf report -i "$1" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9]' | head -8
+  perf report -i "$1" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9]' | head -8 || true
   echo
   perf report -i "$1" --stdio --no-children --sort dso,symbol -g none 2>/dev/null \
-    | grep -E '^ +[0-9]' | sed 's/ \{2,\}/ /g' | head -40
+    | grep -E '^ +[0-9]' | sed 's/ \{2,\}/ /g' | head -40 || true
 }
 
 # Writes $WORK/bench.toml: the production example with a fresh API key in
@@ -205,6 +207,7 @@ run_ours() {
   ensure_port_free "$SERVER_PORT"
   GUESTISSUER__SERVER__LISTEN="127.0.0.1:$SERVER_PORT" \
     GUESTISSUER__WEBEX__BASE_URL="http://127.0.0.1:$EMULATOR_PORT/v1" \
+    GUESTISSUER__METRICS__LISTEN="127.0.0.1:$METRICS_PORT" \
     GUESTISSUER__ISSUER__ID="$ISSUER_ID" \
     GUESTISSUER__ISSUER__SECRET_FILE="$WORK/issuer-secret" \
     "$BINARY" serve --config "$WORK/bench.toml" >/dev/null 2>>"$WORK/server.err" &
