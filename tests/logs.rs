@@ -165,3 +165,42 @@ fn invalid_config_stops_start_up_with_one_line() {
         "the secret is not echoed"
     );
 }
+
+#[tokio::test]
+async fn retry_log_names_attempt_status_and_tracking_id() {
+    let settings = guestissuer::config::Settings::load_with_env(None, Default::default()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let emulator = guestissuer::emulator::spawn(listener, settings.emulator.issuers).unwrap();
+    let faults = json!({ "POST /jwt/login": { "responses": [503, 200] } });
+    let faults = serde_json::from_value(faults).unwrap();
+    emulator
+        .faults
+        .replace(guestissuer::emulator::Faults::from_routes(faults).unwrap());
+    let base_url = emulator.base_url();
+    let server = start_server(&[
+        ("GUESTISSUER__WEBEX__BASE_URL", base_url.as_str()),
+        ("GUESTISSUER__WEBEX__RETRY__INITIAL_DELAY_MS", "10"),
+    ]);
+
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/guests/login", server.addr))
+        .json(&json!({ "userId": "retry-log", "userName": "Retry Log" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let lines = server.stop();
+    let retry: Value = lines
+        .iter()
+        .map(|line| serde_json::from_str::<Value>(line).expect("JSON line"))
+        .find(|entry| entry["message"] == "retrying Webex call")
+        .expect("the retry is logged");
+    assert_eq!(retry["attempt"], 1);
+    assert_eq!(retry["max_attempts"], 3);
+    assert_eq!(retry["upstream_status"], 503);
+    assert_eq!(retry["call"], "POST /jwt/login");
+    let tracking_id = retry["tracking_id"].as_str().expect("tracking id logged");
+    assert!(tracking_id.starts_with("EMULATOR_"), "{tracking_id}");
+    assert!(retry["delay_ms"].as_u64().is_some());
+}
