@@ -2,6 +2,7 @@
 //! with Webex calls going to an emulator the test starts on loopback.
 
 mod cli {
+    pub mod argv_order;
     pub mod create;
     pub mod docs;
     pub mod emulate;

@@ -22,7 +22,15 @@ const TOP_LEVEL_FLAGS: &[&str] = &["-h", "--help", "-V", "--version"];
 /// Inserts `create` after the program name unless the first argument names
 /// a command or is `--help`/`--version`, so `guestissuer <userId>
 /// <userName> -i .. -s ..` runs `create` as the npm tool documented.
-pub fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
+///
+/// When options come first and the first positional argument names a
+/// command, as in `guestissuer --json login <token>`, that command moves to
+/// the front instead. `takes_value` returns whether an option such as `-i`
+/// consumes the next argument.
+pub fn with_default_command(
+    mut args: Vec<OsString>,
+    takes_value: impl Fn(&str) -> bool,
+) -> Vec<OsString> {
     let Some(first) = args.get(1) else {
         return args;
     };
@@ -30,8 +38,35 @@ pub fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
     if COMMANDS.contains(&first.as_ref()) || TOP_LEVEL_FLAGS.contains(&first.as_ref()) {
         return args;
     }
+    if let Some(index) = command_after_options(&args, takes_value) {
+        let command = args.remove(index);
+        args.insert(1, command);
+        return args;
+    }
     args.insert(1, OsString::from("create"));
     args
+}
+
+/// Returns the index of the first positional argument when it names a
+/// command, skipping leading options and the values they take.
+fn command_after_options(args: &[OsString], takes_value: impl Fn(&str) -> bool) -> Option<usize> {
+    let mut index = 1;
+    while let Some(arg) = args.get(index) {
+        let arg = arg.to_string_lossy();
+        if arg == "--" {
+            return None;
+        }
+        if !arg.starts_with('-') || arg == "-" {
+            return COMMANDS.contains(&arg.as_ref()).then_some(index);
+        }
+        let separate_value = if let Some(long) = arg.strip_prefix("--") {
+            !long.contains('=') && takes_value(&arg)
+        } else {
+            arg.chars().count() == 2 && takes_value(&arg)
+        };
+        index += if separate_value { 2 } else { 1 };
+    }
+    None
 }
 
 /// Returns a tip for a first argument that looks like a misspelled
@@ -69,6 +104,22 @@ mod tests {
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
+    }
+
+    fn with_default_command(list: Vec<OsString>) -> Vec<OsString> {
+        super::with_default_command(list, |option| ["-i", "--base-url"].contains(&option))
+    }
+
+    #[test]
+    fn command_after_leading_options_moves_to_front() {
+        let result = with_default_command(args(&["guestissuer", "--json", "login", "t"]));
+        assert_eq!(result, args(&["guestissuer", "login", "--json", "t"]));
+        let result = with_default_command(args(&["guestissuer", "--base-url", "u", "verify", "t"]));
+        assert_eq!(result[1], "verify");
+        let result = with_default_command(args(&["guestissuer", "-i", "login", "u", "U"]));
+        assert_eq!(result[1], "create");
+        let result = with_default_command(args(&["guestissuer", "-v", "--", "login", "U"]));
+        assert_eq!(result[1], "create");
     }
 
     #[test]

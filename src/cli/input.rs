@@ -20,7 +20,7 @@ pub const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1";
 pub const BASE_URL_ENV: &str = "GUESTISSUER_WEBEX_BASE_URL";
 
 /// Number of leading characters of a token shown by `-v`.
-const SHOWN_TOKEN_CHARS: usize = 8;
+pub const SHOWN_TOKEN_CHARS: usize = 8;
 
 /// A credential given on the command line; `Debug` never shows it.
 #[derive(Clone)]

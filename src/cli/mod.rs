@@ -141,7 +141,9 @@ pub fn main() -> ExitCode {
 pub fn run(args: Vec<OsString>) -> u8 {
     let json = argv::wants_json(&args);
     let tip = argv::misspelled_command_tip(&args);
-    let cli = match Cli::try_parse_from(argv::with_default_command(args)) {
+    let command = <Cli as clap::CommandFactory>::command();
+    let args = argv::with_default_command(args, |option| option_takes_value(&command, option));
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => return output::report_clap_error(&error, json, tip.as_deref()),
     };
@@ -153,6 +155,26 @@ pub fn run(args: Vec<OsString>) -> u8 {
         }
     };
     runtime.block_on(dispatch(cli.command))
+}
+
+/// Returns whether `option`, such as `-i` or `--base-url`, takes a value in
+/// any command.
+fn option_takes_value(command: &clap::Command, option: &str) -> bool {
+    command
+        .get_subcommands()
+        .flat_map(|sub| sub.get_arguments())
+        .any(|arg| {
+            let named = match option.strip_prefix("--") {
+                Some(long) => arg
+                    .get_long_and_visible_aliases()
+                    .is_some_and(|names| names.contains(&long)),
+                None => option
+                    .chars()
+                    .nth(1)
+                    .is_some_and(|short| arg.get_short() == Some(short)),
+            };
+            named && arg.get_action().takes_values()
+        })
 }
 
 async fn dispatch(command: Command) -> u8 {

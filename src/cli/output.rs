@@ -7,6 +7,7 @@ use std::io::Write;
 use serde_json::{Value, json};
 use tracing_subscriber::EnvFilter;
 
+use super::input::{SHOWN_TOKEN_CHARS, shorten};
 use super::{CliError, EXIT_FAILED, EXIT_OK};
 
 /// Output channel of one command run.
@@ -129,14 +130,21 @@ pub fn report_clap_error(error: &clap::Error, json: bool, tip: Option<&str>) -> 
         let _ = error.print();
         return code;
     }
+    let echoed = echoed_value(error);
     if !json {
-        let _ = error.print();
+        match &echoed {
+            Some(value) => eprint!("{}", error.to_string().replace(value, &shorten(value))),
+            None => drop(error.print()),
+        }
         if let Some(tip) = tip {
             eprintln!("tip: {tip}");
         }
         return code;
     }
-    let text = error.to_string();
+    let mut text = error.to_string();
+    if let Some(value) = &echoed {
+        text = text.replace(value, &shorten(value));
+    }
     let mut message = text.trim().trim_start_matches("error: ").to_owned();
     if let Some(tip) = tip {
         message = format!("{message}\n\ntip: {tip}");
@@ -146,4 +154,15 @@ pub fn report_clap_error(error: &clap::Error, json: bool, tip: Option<&str>) -> 
     });
     eprintln!("{body}");
     code
+}
+
+/// Returns the unexpected argument a clap error quotes when it may be a
+/// token or a secret: not an option and longer than what `-v` shows.
+fn echoed_value(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = value.chars().count() > SHOWN_TOKEN_CHARS;
+    (long && !value.starts_with('-')).then(|| value.clone())
 }
