@@ -43,10 +43,28 @@ pub const ENV_PREFIX: &str = "GUESTISSUER";
 /// Configuration that could not be loaded; the message names the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("invalid configuration: {0}")]
+    #[error("invalid configuration: {}", one_line(&.0.to_string()))]
     Load(#[from] config::ConfigError),
     #[error("invalid configuration: {key} {message}")]
     Invalid { key: String, message: String },
+}
+
+/// Joins a multi-line message, such as a TOML parse error with its source
+/// excerpt, into one line, dropping the excerpt's `|` gutter lines.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !is_excerpt_line(line))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// Tells whether `line` is a source excerpt line such as `1 | [server` or
+/// `|   ^`.
+fn is_excerpt_line(line: &str) -> bool {
+    let after_number = line.trim_start_matches(|c: char| c.is_ascii_digit());
+    after_number.trim_start().starts_with('|')
 }
 
 impl ConfigError {
@@ -292,12 +310,7 @@ impl RawSettings {
         let emulator = self.emulator.validate()?;
         let metrics = self.metrics.validate()?;
         let readiness = self.readiness.validate()?;
-        if self.log.level.trim().is_empty() {
-            return Err(ConfigError::invalid(
-                "log.level",
-                "must not be empty; use for example \"info\"",
-            ));
-        }
+        validate_log_level(&self.log.level)?;
         let server = self.server.validate()?;
         let rate_limit = self.rate_limit.validate()?;
         let auth = self
@@ -319,6 +332,24 @@ impl RawSettings {
             cors: self.cors.validate()?,
         })
     }
+}
+
+/// Checks that `log.level` is a `tracing` filter directive, because the
+/// subscriber would otherwise fall back to "info" without a word.
+fn validate_log_level(level: &str) -> Result<(), ConfigError> {
+    if level.trim().is_empty() {
+        return Err(ConfigError::invalid(
+            "log.level",
+            "must not be empty; use for example \"info\"",
+        ));
+    }
+    tracing_subscriber::EnvFilter::try_new(level).map_err(|e| {
+        ConfigError::invalid(
+            "log.level",
+            format!("({level}) is not a filter directive ({e}); use for example \"info\" or \"warn,guestissuer=debug\""),
+        )
+    })?;
+    Ok(())
 }
 
 /// Requires `service_app.state_file` against real Webex, because Webex may

@@ -192,3 +192,34 @@ fn debug_output_hides_secrets() {
     assert!(!debug.contains("X6WncCJD"), "{debug}");
     assert!(debug.contains("redacted"), "{debug}");
 }
+
+#[test]
+fn broken_toml_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "[server\nlisten = 1").unwrap();
+    let error = Settings::load_with_env(Some(&broken), HashMap::new())
+        .unwrap_err()
+        .to_string();
+    assert!(!error.contains('\n'), "one line: {error:?}");
+    assert!(error.contains("line 1, column 8"), "{error}");
+    assert!(error.contains("unclosed table"), "{error}");
+    assert!(error.contains("broken.toml"), "{error}");
+}
+
+#[test]
+fn invalid_log_level_names_the_key() {
+    for level in ["[[[bad", "guestissuer=loud"] {
+        let error = error_text(&[("GUESTISSUER__LOG__LEVEL", level)]);
+        assert!(error.contains("log.level"), "{level}: {error}");
+        assert!(error.contains(level), "{level}: {error}");
+    }
+}
+
+#[test]
+fn valid_log_levels_load() {
+    for level in ["debug", "warn,guestissuer=trace", "tower_http=off"] {
+        let settings = load(&[("GUESTISSUER__LOG__LEVEL", level)]).unwrap();
+        assert_eq!(settings.log.level, level);
+    }
+}
