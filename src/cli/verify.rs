@@ -2,7 +2,7 @@
 //! signature when given a secret; `guestissuer verify --access <token>`
 //! prints the Webex person from `GET /people/me`.
 
-use chrono::Utc;
+use chrono::{DateTime, Datelike, Utc};
 use clap::Args;
 use serde_json::{Value, json};
 
@@ -69,10 +69,12 @@ fn verify_jwt(args: &VerifyArgs, output: &Output) -> Result<(), CliError> {
     let (signature, failure) = check_signature(args, token, output)?;
     report["signature"] = json!(signature);
 
-    if let (Some(true), Some(expires_at)) =
-        (report["expired"].as_bool(), report["expiresAt"].as_str())
-    {
-        output.warn(format!("the token expired at {expires_at}"));
+    if report["expired"] == json!(true) {
+        let when = match report["expiresAt"].as_str() {
+            Some(expires_at) => format!("at {expires_at}"),
+            None => format!("(exp {})", report["claims"]["exp"]),
+        };
+        output.warn(format!("the token expired {when}"));
     }
     output.result_json(&report)?;
     match failure {
@@ -112,7 +114,8 @@ fn check_signature(
 }
 
 /// Builds the report: header, claims, and `exp` as an RFC 3339 date with
-/// whether it has passed (both null when `exp` is missing or not a number).
+/// whether it has passed (both null when `exp` is missing or not a number,
+/// and the date null when its year is outside 0 to 9999).
 fn describe(inspected: &Inspected) -> Value {
     let exp = inspected.claims.get("exp").and_then(|value| {
         value
@@ -120,7 +123,7 @@ fn describe(inspected: &Inspected) -> Value {
             .or_else(|| value.as_f64().map(|seconds| seconds.floor() as i64))
     });
     let (expires_at, expired) = match exp {
-        Some(exp) => (json!(rfc3339(exp)), json!(exp <= Utc::now().timestamp())),
+        Some(exp) => (rfc3339_date(exp), json!(exp <= Utc::now().timestamp())),
         None => (Value::Null, Value::Null),
     };
     json!({
@@ -129,6 +132,15 @@ fn describe(inspected: &Inspected) -> Value {
         "expiresAt": expires_at,
         "expired": expired,
     })
+}
+
+/// Formats `unix_seconds` as RFC 3339, or null when the year does not fit
+/// in the four digits RFC 3339 allows.
+fn rfc3339_date(unix_seconds: i64) -> Value {
+    match DateTime::<Utc>::from_timestamp(unix_seconds, 0) {
+        Some(time) if (0..=9999).contains(&time.year()) => json!(rfc3339(unix_seconds)),
+        _ => Value::Null,
+    }
 }
 
 async fn verify_access(

@@ -161,6 +161,39 @@ async fn verify_decodes_non_guest_jwt() {
 }
 
 #[tokio::test]
+async fn verify_out_of_range_exp() {
+    use base64::Engine;
+    let encode = |value: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+    };
+    let cases = [
+        (json!(-99_999_999_999_999_i64), true),
+        (json!(99_999_999_999_999_999_i64), false),
+        (json!(1e20), false),
+    ];
+    for (exp, expired) in cases {
+        let token = format!(
+            "{}.{}.c2ln",
+            encode(json!({ "alg": "HS256" })),
+            encode(json!({ "sub": "u", "exp": exp }))
+        );
+
+        let run = run(&["verify", "--jwt", &token]).await;
+
+        assert_eq!(run.code, 0, "exp {exp}: {}", run.stderr);
+        let report = run.json();
+        assert_eq!(report["expiresAt"], serde_json::Value::Null, "exp {exp}");
+        assert_eq!(report["expired"], expired, "exp {exp}");
+        assert_eq!(
+            run.stderr.contains("warning: the token expired"),
+            expired,
+            "exp {exp}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[tokio::test]
 async fn verify_access_prints_person() {
     let emulator = start_emulator().await;
     let access_token = run(&[
