@@ -157,8 +157,17 @@ fn field_error(error: FieldError) -> CliError {
         "userName" => "<USER_NAME>",
         other => other,
     };
-    let limit_keys = "guests.max_user_id_len and guests.max_user_name_len set the maximum lengths";
-    CliError::Usage(format!("{name} {} ({limit_keys})", error.message))
+    let limit_key = match error.field {
+        "userId" => "guests.max_user_id_len",
+        _ => "guests.max_user_name_len",
+    };
+    if error.message.contains("at most") {
+        return CliError::Usage(format!(
+            "{name} {} ({limit_key} sets the maximum length)",
+            error.message
+        ));
+    }
+    CliError::Usage(format!("{name} {}", error.message))
 }
 
 /// Parses the guest JWT lifetime from `-d` or `EXPIRES`, within

@@ -497,3 +497,27 @@ async fn rejections_never_echo_secret() {
         );
     }
 }
+
+#[tokio::test]
+async fn identity_errors_name_only_relevant_key() {
+    let long_id = "a".repeat(300);
+    let cases = [
+        (vec!["create", "", "U"], None),
+        (vec!["create", "u", "a\tb"], None),
+        (
+            vec!["create", long_id.as_str(), "U"],
+            Some("guests.max_user_id_len"),
+        ),
+    ];
+    for (args, key) in cases {
+        let mut args = args;
+        args.extend(["-i", ISSUER, "-s", SECRET]);
+        let run = cli(&args).run().await;
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(!run.stderr.contains("max_user_name_len"), "{}", run.stderr);
+        match key {
+            Some(key) => assert!(run.stderr.contains(key), "{}", run.stderr),
+            None => assert!(!run.stderr.contains("max_user_id_len"), "{}", run.stderr),
+        }
+    }
+}
