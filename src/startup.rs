@@ -176,7 +176,8 @@ impl Application {
 
 /// Builds the router with its middleware around `state`. From the outside
 /// in: request id and log line, problem bodies for bare layer errors, CORS,
-/// header size, load shedding, concurrency cap, timeout, body size.
+/// header size, load shedding, concurrency cap, timeout, body size. The
+/// probe routes skip the last four.
 pub fn app(state: AppState) -> Router {
     let limits = state.settings.limits;
     let overload = ServiceBuilder::new()
@@ -186,14 +187,12 @@ pub fn app(state: AppState) -> Router {
             limits.max_concurrent_requests,
         ))
         .timeout(limits.request_timeout);
-    let mut router = routes::router();
-    if state.settings.metrics.listen.is_none() {
-        router = router.merge(routes::metrics::router());
-    }
-    let mut router = router
+    let probes = routes::probe_router(state.settings.metrics.listen.is_none());
+    let mut router = routes::router()
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(overload)
+        .merge(probes)
         .layer(axum::middleware::from_fn_with_state(
             limits.max_header_bytes,
             limits::check_header_size,

@@ -16,9 +16,13 @@ pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.yaml", get(openapi))
+}
+
+/// Builds the router with `GET /healthz` alone.
+pub fn liveness_router() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz))
 }
 
 async fn healthz() -> Json<serde_json::Value> {

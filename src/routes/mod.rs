@@ -26,6 +26,17 @@ pub fn router() -> Router<AppState> {
         .method_not_allowed_fallback(method_not_allowed)
 }
 
+/// Builds the probe routes: `GET /healthz`, and `GET /metrics` when
+/// `with_metrics` is set. They go outside load shedding, so an overloaded
+/// process still passes its liveness probe and can be scraped.
+pub fn probe_router(with_metrics: bool) -> Router<AppState> {
+    let mut router = health::liveness_router();
+    if with_metrics {
+        router = router.merge(metrics::router());
+    }
+    router.method_not_allowed_fallback(method_not_allowed)
+}
+
 async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::NotFound(format!(
         "no route for {method} {}; GET /openapi.yaml lists the routes",

@@ -110,6 +110,18 @@ async fn slow_request_is_cut_off() {
     assert!(body["requestId"].is_string());
 }
 
+/// Polls `GET path` until it is shed with `503`, or ten seconds pass.
+async fn first_shed_response(app: &TestApp, path: &str) -> reqwest::Response {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        if response.status() == 503 || tokio::time::Instant::now() > deadline {
+            return response;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn overload_is_shed_with_503() {
     let app = spawn_app_with(&[
@@ -121,14 +133,7 @@ async fn overload_is_shed_with_503() {
 
     // The stalled request takes the only slot once the server has read its
     // head; poll until the next request is shed.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let response = loop {
-        let response = app.client.get(app.url("/healthz")).send().await.unwrap();
-        if response.status() == 503 || tokio::time::Instant::now() > deadline {
-            break response;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let response = first_shed_response(&app, "/openapi.yaml").await;
     assert_eq!(response.headers()["retry-after"], "1");
     let body = problem(response, 503).await;
     assert_eq!(body["type"], "urn:guestissuer:problem:overloaded");
@@ -136,7 +141,12 @@ async fn overload_is_shed_with_503() {
     drop(stalled);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+        let response = app
+            .client
+            .get(app.url("/openapi.yaml"))
+            .send()
+            .await
+            .unwrap();
         if response.status() == 200 {
             break;
         }
@@ -146,4 +156,25 @@ async fn overload_is_shed_with_503() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+#[tokio::test]
+async fn probes_answer_while_shedding() {
+    let app = spawn_app_with(&[
+        ("GUESTISSUER__LIMITS__MAX_CONCURRENT_REQUESTS", "1"),
+        ("GUESTISSUER__LIMITS__REQUEST_TIMEOUT_MS", "60000"),
+    ])
+    .await;
+    let _stalled = stalled_request(&app).await;
+    let shed = first_shed_response(&app, "/openapi.yaml").await;
+    assert_eq!(shed.status(), 503, "the stalled request holds the slot");
+
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "liveness is not shed");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 200, "scrapes are not shed");
+    let method = app.client.post(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(method.status(), 405);
+    let body = problem(method, 405).await;
+    assert_eq!(body["type"], "urn:guestissuer:problem:method-not-allowed");
 }
