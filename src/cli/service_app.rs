@@ -75,17 +75,17 @@ impl ServiceAppArgs {
             "SERVICE_APP_CLIENT_ID",
         )?;
         output.step(format!("Service App client id from {source}: {client_id}"));
-        let client_secret = secret(
+        let client_secret = credential(
             self.client_secret.as_ref(),
             ("--client-secret", "--client-secret <SECRET>"),
             "SERVICE_APP_CLIENT_SECRET",
-            output,
+            (output, hidden),
         )?;
-        let refresh_token = secret(
+        let refresh_token = credential(
             self.refresh_token.as_ref(),
             ("--refresh-token", "--refresh-token <TOKEN>"),
             "SERVICE_APP_REFRESH_TOKEN",
-            output,
+            (output, shorten),
         )?;
         let state_file = flag_or_env(
             self.state_file.as_ref().map(|p| p.display().to_string()),
@@ -117,17 +117,22 @@ impl ServiceAppArgs {
 }
 
 /// Reads a credential from its option or environment variable; `-v`
-/// shows only its first characters.
-fn secret(
+/// shows it only as `describe` renders it.
+fn credential(
     flag_value: Option<&SecretArg>,
     (flag, usage): (&'static str, &str),
     env: &'static str,
-    output: &Output,
+    (output, describe): (&Output, fn(&str) -> String),
 ) -> Result<SecretString, CliError> {
     let value = flag_value.map(|s| s.expose().to_owned());
     let (text, source) = required(flag_or_env(value, flag, env), usage, env)?;
-    output.step(format!("{flag} from {source}: {}", shorten(&text)));
+    output.step(format!("{flag} from {source}: {}", describe(&text)));
     Ok(SecretString::from(text))
+}
+
+/// Describes a secret for `-v` by its length alone.
+fn hidden(secret: &str) -> String {
+    format!("{} characters, not shown", secret.chars().count())
 }
 
 /// Takes a trimmed, non-empty value or returns a usage error that names

@@ -175,3 +175,35 @@ async fn service_app_quick_revoked_token_fails() {
     assert!(quick.stderr.contains("--refresh-token"), "{}", quick.stderr);
     assert!(!quick.stderr.contains(DEMO_SECRET), "{}", quick.stderr);
 }
+
+#[tokio::test]
+async fn verbose_hides_client_secret() {
+    let emulator = start_emulator().await;
+    let base_url = emulator.base_url();
+
+    let quick = run(&[
+        "quick",
+        "visitor-9",
+        "Quiet Guest",
+        "--service-app",
+        "--client-id",
+        DEMO_CLIENT_ID,
+        "--client-secret",
+        DEMO_SECRET,
+        "--refresh-token",
+        DEMO_REFRESH_TOKEN,
+        "--base-url",
+        &base_url,
+        "-v",
+    ])
+    .await;
+
+    assert_eq!(quick.code, 0, "stderr: {}", quick.stderr);
+    let step = quick
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("step: --client-secret from"))
+        .expect("a step names the client secret's source");
+    assert!(!step.contains(&DEMO_SECRET[..4]), "secret shown: {step}");
+    assert!(step.contains("37 characters"), "{step}");
+}
