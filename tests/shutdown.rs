@@ -97,10 +97,16 @@ impl Server {
         panic!("the server did not exit within 30 s of SIGTERM");
     }
 
-    /// Returns every log line read so far and still buffered.
+    /// Returns every log line, once the exited process's output is read to
+    /// its end (the reader thread then drops its sender).
     fn drain_lines(&mut self) -> Vec<Value> {
-        self.seen.extend(self.lines.try_iter());
-        self.seen.clone()
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(entry) => self.seen.push(entry),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return self.seen.clone(),
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the log output did not end"),
+            }
+        }
     }
 }
 
@@ -138,6 +144,29 @@ async fn wait_until_in_flight(emulator_url: &str) {
     panic!("the emulator got no POST /jwt/login within 3 s");
 }
 
+/// Returns whether the server stops accepting connections within 2 s. The
+/// shutdown log line comes from the signal task, a moment before the
+/// accept loop sees the signal, so the first attempts may still connect.
+async fn refuses_connections(addr: &str) -> bool {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    for _ in 0..100 {
+        if client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_err()
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
 #[tokio::test]
 async fn sigterm_lets_slow_call_finish_then_exits_zero() {
     let mut server = start_server(3000, 20_000);
@@ -148,13 +177,8 @@ async fn sigterm_lets_slow_call_finish_then_exits_zero() {
     let started =
         server.wait_for("shutdown started: no new connections; in-flight requests may finish");
     assert_eq!(started["grace_ms"], 20_000);
-    let refused = reqwest::Client::new()
-        .get(format!("http://{}/healthz", server.addr))
-        .timeout(Duration::from_secs(2))
-        .send()
-        .await;
     assert!(
-        refused.is_err(),
+        refuses_connections(&server.addr).await,
         "new connections are refused during shutdown"
     );
 
