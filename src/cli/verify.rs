@@ -10,7 +10,7 @@ use super::input::{
     SecretArg, WebexArgs, access_token, flag_or_env, guest_jwt, secret_arg, shorten,
 };
 use super::{CliError, CommonArgs, Output};
-use crate::guest_token::{self, Inspected, IssuerSecret};
+use crate::guest_token::{self, Inspected, IssuerSecret, VerifyError};
 use crate::routes::rfc3339;
 
 #[derive(Debug, Args)]
@@ -66,7 +66,7 @@ fn verify_jwt(args: &VerifyArgs, output: &Output) -> Result<(), CliError> {
     let (token, inspected) = guest_jwt(args.token.expose(), "<TOKEN>")?;
     output.step(format!("decoded {} without a key", shorten(token)));
     let mut report = describe(&inspected);
-    let (signature, failure) = check_signature(args, token, output)?;
+    let (signature, failure) = check_signature(args, (token, &inspected), output)?;
     report["signature"] = json!(signature);
 
     if report["expired"] == json!(true) {
@@ -88,7 +88,7 @@ fn verify_jwt(args: &VerifyArgs, output: &Output) -> Result<(), CliError> {
 /// to exit with after the report is printed.
 fn check_signature(
     args: &VerifyArgs,
-    token: &str,
+    (token, inspected): (&str, &Inspected),
     output: &Output,
 ) -> Result<(&'static str, Option<CliError>), CliError> {
     let flag_value = args.secret.as_ref().map(|s| s.expose().to_owned());
@@ -107,9 +107,25 @@ fn check_signature(
         Err(error) => Ok((
             "invalid",
             Some(CliError::Failed(format!(
-                "invalid signature: {error} (secret from {source}); check that it is the secret of the Guest Issuer app named in iss"
+                "invalid signature: {} (secret from {source}); check that it is the secret of the Guest Issuer app named in iss",
+                signature_problem(&error, &inspected.header)
             ))),
         )),
+    }
+}
+
+/// Describes why the signature check failed, naming a missing or
+/// unsupported `alg` in the header instead of the decoder's message.
+fn signature_problem(error: &VerifyError, header: &Value) -> String {
+    if !matches!(error, VerifyError::Malformed(_)) {
+        return error.to_string();
+    }
+    match header.get("alg") {
+        None => "the token's header has no alg; guest tokens are signed with HS256".to_owned(),
+        Some(alg) if alg != "HS256" => {
+            format!("the token is signed with {alg}; guest tokens are signed with HS256")
+        }
+        Some(_) => error.to_string(),
     }
 }
 

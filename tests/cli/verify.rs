@@ -194,6 +194,32 @@ async fn verify_out_of_range_exp() {
 }
 
 #[tokio::test]
+async fn verify_secret_names_bad_alg() {
+    use base64::Engine;
+    let encode = |value: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+    };
+    let claims = encode(json!({ "sub": "u", "exp": 4_102_444_800_i64 }));
+    let cases = [
+        (json!({}), "the token's header has no alg"),
+        (
+            json!({ "alg": "none" }),
+            "the token is signed with \"none\"",
+        ),
+    ];
+    for (header, expected) in cases {
+        let token = format!("{}.{claims}.c2ln", encode(header));
+
+        let run = run(&["verify", "--jwt", &token, "-s", VECTOR_SECRET]).await;
+
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(run.json()["signature"], "invalid");
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+        assert!(!run.stderr.contains("variant"), "{}", run.stderr);
+    }
+}
+
+#[tokio::test]
 async fn verify_access_prints_person() {
     let emulator = start_emulator().await;
     let access_token = run(&[
