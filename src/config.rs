@@ -19,9 +19,11 @@ use crate::limits::{LimitSettings, RawLimits};
 use crate::rate_limit::{RateLimitSettings, RawRateLimit};
 use crate::webex::{RawRetry, RawTokenCache, RetryPolicy, TokenCacheSettings};
 
+mod choice;
 mod operations;
 mod service_app;
 
+pub(crate) use choice::parse_choice;
 pub use operations::{MetricsSettings, ReadinessSettings};
 pub use service_app::{
     DEMO_CLIENT_ID, EmulatorServiceApp, ExpiringToken, RefreshRetry, ServiceAppSettings, WebexMode,
@@ -189,10 +191,18 @@ pub struct LogSettings {
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum LogFormat {
     Json,
     Pretty,
+}
+
+impl TryFrom<String> for LogFormat {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        parse_choice(&text, &[("json", Self::Json), ("pretty", Self::Pretty)])
+    }
 }
 
 /// A Guest Issuer app: its id and decoded secret.

@@ -17,7 +17,7 @@ const UUID_LEN: usize = 36;
 
 /// Authentication mode of callers of the guest routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String")]
 pub enum AuthMode {
     /// No credential is checked, for local development.
     None,
@@ -27,6 +27,16 @@ pub enum AuthMode {
     Jwt,
     /// Public pages get guests with generated ids.
     Anonymous,
+}
+
+impl TryFrom<String> for AuthMode {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let modes = [Self::None, Self::ApiKey, Self::Jwt, Self::Anonymous];
+        let choices = modes.map(|mode| (mode.as_str(), mode));
+        crate::config::parse_choice(&text, &choices)
+    }
 }
 
 impl AuthMode {

@@ -16,13 +16,25 @@ pub const DEMO_CLIENT_ID: &str = "C0demo-service-app-for-the-guestissuer-emulato
 
 /// Webex back end that serves guests (`webex.mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String")]
 pub enum WebexMode {
     /// The service signs guest JWTs with `[issuer]` and exchanges them at
     /// `POST /jwt/login`.
     GuestIssuer,
     /// A Service App's own token buys guest tokens at `POST /guests/token`.
     ServiceApp,
+}
+
+impl TryFrom<String> for WebexMode {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let choices = [
+            (Self::GuestIssuer.as_str(), Self::GuestIssuer),
+            (Self::ServiceApp.as_str(), Self::ServiceApp),
+        ];
+        super::parse_choice(&text, &choices)
+    }
 }
 
 impl WebexMode {

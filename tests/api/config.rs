@@ -223,3 +223,45 @@ fn valid_log_levels_load() {
         assert_eq!(settings.log.level, level);
     }
 }
+
+#[test]
+fn invalid_choices_list_the_allowed_values() {
+    let cases = [
+        (
+            "GUESTISSUER__AUTH__MODE",
+            "apikey",
+            "auth.mode",
+            "\"api_key\"",
+        ),
+        (
+            "GUESTISSUER__WEBEX__MODE",
+            "SERVICE_APP",
+            "webex.mode",
+            "\"service_app\"",
+        ),
+        (
+            "GUESTISSUER__LOG__FORMAT",
+            "xml",
+            "log.format",
+            "\"pretty\"",
+        ),
+    ];
+    for (variable, value, key, allowed) in cases {
+        let error = error_text(&[(variable, value)]);
+        assert!(error.contains(key), "{error}");
+        assert!(error.contains(value), "{error}");
+        assert!(error.contains(allowed), "{error}");
+        assert!(!error.contains("variant constructor"), "{error}");
+    }
+}
+
+#[test]
+fn valid_choices_load() {
+    let settings = load(&[
+        ("GUESTISSUER__WEBEX__MODE", "service_app"),
+        ("GUESTISSUER__LOG__FORMAT", "pretty"),
+    ])
+    .unwrap();
+    assert_eq!(settings.webex.mode.as_str(), "service_app");
+    assert_eq!(settings.log.format, guestissuer::config::LogFormat::Pretty);
+}
