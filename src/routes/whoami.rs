@@ -1,6 +1,8 @@
 //! `GET /whoami`: the Webex person an access token belongs to.
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -13,10 +15,13 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/whoami", get(whoami))
 }
 
+/// Returns the person with `Cache-Control: no-store`, because it carries
+/// the guest's name and email.
 async fn whoami(
     State(state): State<AppState>,
     _client: RateLimitedClient,
     BearerToken(access_token): BearerToken,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(state.backend.person(&access_token).await?))
+) -> Result<impl IntoResponse, ApiError> {
+    let person = state.backend.person(&access_token).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(person)))
 }

@@ -46,6 +46,7 @@ async fn mint_login_whoami_round_trip() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
     let person: Value = response.json().await.unwrap();
     assert_eq!(person["displayName"], "Ada Lovelace");
     assert_eq!(person["type"], "appuser");
