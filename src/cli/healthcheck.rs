@@ -16,7 +16,12 @@ use crate::config::Settings;
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
     /// Configuration file layered over the built-in defaults.
-    #[arg(long, env = "GUESTISSUER_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        env = "GUESTISSUER_CONFIG",
+        value_name = "FILE",
+        hide_env_values = true
+    )]
     config: Option<PathBuf>,
     /// Check the emulator on emulator.listen instead of the service on
     /// server.listen.

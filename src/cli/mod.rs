@@ -107,7 +107,12 @@ pub struct CommonArgs {
     #[arg(short, long, action = ArgAction::Count)]
     verbose: u8,
     /// Configuration file for limits and timeouts (guests.*, webex.timeout_ms); optional.
-    #[arg(long, env = "GUESTISSUER_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        env = "GUESTISSUER_CONFIG",
+        value_name = "FILE",
+        hide_env_values = true
+    )]
     config: Option<PathBuf>,
 }
 

@@ -14,7 +14,12 @@ use crate::{emulator, telemetry};
 #[derive(Debug, Args)]
 struct ConfigArgs {
     /// Configuration file layered over the built-in defaults.
-    #[arg(long, env = "GUESTISSUER_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        env = "GUESTISSUER_CONFIG",
+        value_name = "FILE",
+        hide_env_values = true
+    )]
     config: Option<PathBuf>,
     /// Log format; overrides log.format.
     #[arg(long, value_enum, value_name = "FORMAT")]

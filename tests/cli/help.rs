@@ -65,6 +65,20 @@ async fn help_never_shows_secret_from_environment() {
 }
 
 #[tokio::test]
+async fn help_shows_config_variable_without_value() {
+    for command in ["create", "login", "serve", "emulate", "healthcheck"] {
+        let run = super::support::cli(&[command, "--help"]).run().await;
+
+        assert_eq!(run.code, 0, "{command}");
+        assert!(
+            run.stdout.contains("[env: GUESTISSUER_CONFIG]"),
+            "{command}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[tokio::test]
 async fn version_prints_package_version() {
     let run = run(&["--version"]).await;
 

@@ -36,6 +36,10 @@ const READ_ENV: &[&str] = &[
     "GUESTISSUER_CONFIG",
     "GUESTISSUER_WEBEX_BASE_URL",
     "RUST_LOG",
+    "SERVICE_APP_CLIENT_ID",
+    "SERVICE_APP_CLIENT_SECRET",
+    "SERVICE_APP_REFRESH_TOKEN",
+    "SERVICE_APP_STATE_FILE",
 ];
 
 /// Exit code, stdout and stderr of one run.
