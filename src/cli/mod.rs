@@ -150,7 +150,10 @@ pub fn run(args: Vec<OsString>) -> u8 {
     let args = argv::with_default_command(args, |option| option_takes_value(&command, option));
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(error) => return output::report_clap_error(&error, json, tip.as_deref()),
+        Err(error) => {
+            let tip = tip.or_else(|| empty_config_env_tip(&error));
+            return output::report_clap_error(&error, json, tip.as_deref());
+        }
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -160,6 +163,19 @@ pub fn run(args: Vec<OsString>) -> u8 {
         }
     };
     runtime.block_on(dispatch(cli.command))
+}
+
+/// Returns a tip when `--config` was rejected for an empty value that came
+/// from an empty `GUESTISSUER_CONFIG` variable.
+fn empty_config_env_tip(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let empty_env = std::env::var_os("GUESTISSUER_CONFIG").is_some_and(|value| value.is_empty());
+    (arg.starts_with("--config") && empty_env).then(|| {
+        "the GUESTISSUER_CONFIG environment variable is set but empty; unset it or set it to a configuration file".to_owned()
+    })
 }
 
 /// Returns whether `option`, such as `-i` or `--base-url`, takes a value in

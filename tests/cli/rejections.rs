@@ -521,3 +521,20 @@ async fn identity_errors_name_only_relevant_key() {
         }
     }
 }
+
+#[tokio::test]
+async fn empty_config_variable_named() {
+    let run = cli(&["create", "u", "U", "-i", ISSUER, "-s", SECRET])
+        .env("GUESTISSUER_CONFIG", "")
+        .run()
+        .await;
+
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .contains("GUESTISSUER_CONFIG environment variable is set but empty"),
+        "{}",
+        run.stderr
+    );
+}
