@@ -139,8 +139,7 @@ pub fn verify(
     issuer_id: &str,
     leeway: u64,
 ) -> Result<GuestClaims, VerifyError> {
-    let header =
-        jsonwebtoken::decode_header(token).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    let header = decode_header(token)?;
     if header.alg != Algorithm::HS256 {
         return Err(VerifyError::WrongAlgorithm(format!("{:?}", header.alg)));
     }
@@ -162,8 +161,7 @@ pub fn check_signature(
     token: &str,
     secret: &IssuerSecret,
 ) -> Result<serde_json::Value, VerifyError> {
-    let header =
-        jsonwebtoken::decode_header(token).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    let header = decode_header(token)?;
     if header.alg != Algorithm::HS256 {
         return Err(VerifyError::WrongAlgorithm(format!("{:?}", header.alg)));
     }
@@ -175,6 +173,13 @@ pub fn check_signature(
     jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
         .map(|data| data.claims)
         .map_err(map_jwt_error)
+}
+
+/// Reads the header of a compact JWT, reporting a format defect by the
+/// part it is in rather than by the JWT library's error name.
+fn decode_header(token: &str) -> Result<jsonwebtoken::Header, VerifyError> {
+    inspect(token).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    jsonwebtoken::decode_header(token).map_err(|e| VerifyError::Malformed(e.to_string()))
 }
 
 fn map_jwt_error(error: jsonwebtoken::errors::Error) -> VerifyError {

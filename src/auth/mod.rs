@@ -86,6 +86,12 @@ impl Authenticator {
         self.mode
     }
 
+    /// Tells whether `token` is one of the configured API keys, so a key
+    /// sent where a Webex access token belongs is never forwarded to Webex.
+    pub fn is_api_key(&self, token: &str) -> bool {
+        find_client(&self.api_keys, token).is_some()
+    }
+
     /// Resolves the client address of a request and charges its per-IP
     /// limit.
     pub async fn check_client_ip(&self, parts: &Parts) -> Result<IpAddr, ApiError> {

@@ -22,6 +22,11 @@ async fn whoami(
     _client: RateLimitedClient,
     BearerToken(access_token): BearerToken,
 ) -> Result<impl IntoResponse, ApiError> {
+    if state.auth.is_api_key(&access_token) {
+        return Err(ApiError::Unauthorized(
+            "the bearer token is an API key of this service, not a Webex access token; send the accessToken from POST /guests/login".to_owned(),
+        ));
+    }
     let person = state.backend.person(&access_token).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(person)))
 }

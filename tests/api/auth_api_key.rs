@@ -324,3 +324,56 @@ sha256 = "{}"
         "other clients keep their quota"
     );
 }
+
+#[tokio::test]
+async fn api_key_never_forwarded_by_whoami() {
+    let (app, keys) = spawn_api_key_app(&[]).await;
+    let login: Value = app
+        .client
+        .post(app.url("/guests/login"))
+        .bearer_auth(&keys.ops)
+        .json(&json!({ "userId": "w-1", "userName": "W" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let person = app
+        .client
+        .get(app.url("/whoami"))
+        .bearer_auth(login["accessToken"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(person.status(), 200, "a real access token reaches Webex");
+
+    let response = app
+        .client
+        .get(app.url("/whoami"))
+        .bearer_auth(&keys.shop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    let body = problem(response, 401).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("API key"), "{detail}");
+    assert!(!detail.contains(&keys.shop), "the key is not echoed");
+    assert!(body.get("upstreamStatus").is_none(), "Webex was not called");
+
+    let base = app.emulator_url.as_deref().unwrap().trim_end_matches("/v1");
+    let counts: Value = app
+        .client
+        .get(format!("{base}/_emulator/calls"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        counts["GET /people/me"], 1,
+        "only the real access token reached Webex"
+    );
+}
