@@ -70,7 +70,7 @@ fn is_excerpt_line(line: &str) -> bool {
 }
 
 impl ConfigError {
-    /// Builds the error for an invalid `key`; `message` says what is allowed.
+    /// Builds the error for an invalid `key`, with `message` stating what is allowed.
     pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
             key: key.into(),
@@ -212,7 +212,7 @@ pub struct Issuer {
     pub secret: IssuerSecret,
 }
 
-/// Where Webex calls go.
+/// Destination of Webex calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Upstream {
     /// The built-in emulator, started in-process on a free loopback port.

@@ -267,6 +267,25 @@ pub(super) async fn rejected(
 }
 
 /// Builds the error for a non-success response from its body and headers.
+/// Reads `Retry-After` as whole seconds; an HTTP date or garbage gives
+/// `None`.
+pub(super) fn retry_after_seconds(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Reads an error body as `T`, or `T::default()` when it is not that JSON.
+pub(super) async fn read_error_body<T: DeserializeOwned + Default>(response: Response) -> T {
+    response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
 async fn read_rejection(
     call: &'static str,
     response: Response,
@@ -274,17 +293,8 @@ async fn read_rejection(
 ) -> UpstreamError {
     let status = response.status().as_u16();
     let header_tracking_id = tracking_id(response.headers());
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
-    let body: WebexErrorBody = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
+    let retry_after = retry_after_seconds(response.headers());
+    let body: WebexErrorBody = read_error_body(response).await;
     let message = body
         .message
         .or_else(|| body.errors.into_iter().find_map(|item| item.description));

@@ -4,12 +4,11 @@
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::RETRY_AFTER;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tracing::instrument;
 
-use super::super::client::{read_json, tracking_id};
+use super::super::client::{read_error_body, read_json, retry_after_seconds, tracking_id};
 use super::super::{UpstreamError, WebexClient, retry};
 use crate::config::RefreshRetry;
 
@@ -150,17 +149,8 @@ pub fn is_transient(error: &UpstreamError) -> bool {
 async fn token_error(response: reqwest::Response) -> UpstreamError {
     let status = response.status().as_u16();
     let header_tracking_id = tracking_id(response.headers());
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
-    let body: TokenErrorBody = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
+    let retry_after = retry_after_seconds(response.headers());
+    let body: TokenErrorBody = read_error_body(response).await;
     let description = body.error_description.or(body.message);
     let message = match (&body.error, description) {
         (Some(code), Some(text)) => Some(format!("{code}: {text}")),
