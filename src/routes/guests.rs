@@ -11,6 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use super::deadline::within_deadline;
 use super::extract::JsonBody;
 use crate::auth::{Caller, IdentityRequest};
 use crate::error::ApiError;
@@ -108,17 +109,16 @@ async fn login(
             token: Some(token), ..
         } => {
             state.auth.check_exchange(&caller, token.trim())?;
-            state.backend.exchange(token.trim()).await?
+            let exchange = state.backend.exchange(token.trim());
+            within_deadline(&state, "the guest login", exchange).await?
         }
         LoginRequest {
             user_id, user_name, ..
         } => {
             let request = IdentityRequest { user_id, user_name };
             let grant = state.auth.grant_login(&caller, request)?;
-            state
-                .backend
-                .login(&grant.user_id, &grant.user_name)
-                .await?
+            let login = state.backend.login(&grant.user_id, &grant.user_name);
+            within_deadline(&state, "the guest login", login).await?
         }
     };
     Ok(no_store(StatusCode::OK, Json(login_response(&access))))
@@ -142,7 +142,7 @@ async fn count(
             caller.label()
         )));
     }
-    let count = state.backend.guest_count().await?;
+    let count = within_deadline(&state, "GET /guests/count", state.backend.guest_count()).await?;
     Ok(Json(CountResponse { count }))
 }
 

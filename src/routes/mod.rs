@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, merged here with the fallbacks
 //! for unknown routes and methods.
 
+mod deadline;
 mod extract;
 mod guests;
 mod health;

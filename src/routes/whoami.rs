@@ -6,6 +6,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 
+use super::deadline::within_deadline;
 use super::extract::BearerToken;
 use crate::auth::RateLimitedClient;
 use crate::error::ApiError;
@@ -27,6 +28,11 @@ async fn whoami(
             "the bearer token is an API key of this service, not a Webex access token; send the accessToken from POST /guests/login".to_owned(),
         ));
     }
-    let person = state.backend.person(&access_token).await?;
+    let person = within_deadline(
+        &state,
+        "GET /people/me",
+        state.backend.person(&access_token),
+    )
+    .await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(person)))
 }

@@ -345,3 +345,55 @@ async fn guest_count_forbidden_to_visitors() {
     let detail = body["detail"].as_str().unwrap();
     assert!(detail.contains("API key"), "{detail}");
 }
+
+/// Sets the in-process emulator's faults through its control endpoint.
+async fn set_emulator_faults(app: &TestApp, faults: Value) {
+    let base = app.emulator_url.as_deref().unwrap().trim_end_matches("/v1");
+    let response = app
+        .client
+        .put(format!("{base}/_emulator/faults"))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "faults accepted");
+}
+
+#[tokio::test]
+async fn deadline_spans_refresh_and_call() {
+    let app = spawn_service_app(&[("GUESTISSUER__WEBEX__DEADLINE_MS", "800")]).await;
+    assert_eq!(login(&app, "warm-up", "Warm Up").await.status(), 200);
+    assert_eq!(refreshes(&app), 1);
+
+    // Each call alone fits in 800 ms, but a rejected guest call, the token
+    // refresh and the repeated call together take about 1.5 s.
+    set_emulator_faults(
+        &app,
+        json!({
+            "POST /guests/token": { "latency_ms": 500 },
+            "POST /access_token": { "latency_ms": 500 },
+        }),
+    )
+    .await;
+    app.emulator
+        .as_ref()
+        .unwrap()
+        .service_apps
+        .expire_access_tokens();
+    let started = Instant::now();
+    let body = problem(login(&app, "slow", "Slow").await, 504).await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(1400),
+        "cut at the deadline: {elapsed:?}"
+    );
+    assert!(body["detail"].as_str().unwrap().contains("within 800 ms"));
+
+    // The refresh the request started finishes on its own task, so the
+    // rotated refresh token is kept and the next login needs no refresh.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(refreshes(&app), 2, "the refresh completed after the 504");
+    set_emulator_faults(&app, json!({})).await;
+    assert_eq!(login(&app, "after", "After").await.status(), 200);
+    assert_eq!(refreshes(&app), 2, "no second refresh was needed");
+}

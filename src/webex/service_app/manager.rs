@@ -26,6 +26,7 @@ use crate::webex::{UpstreamError, WebexClient};
 
 /// The Service App's access token for one Webex call, tagged with the
 /// refresh attempt it came from.
+#[derive(Clone)]
 pub struct AppToken {
     pub token: SecretString,
     attempt: u64,
@@ -120,7 +121,7 @@ impl TokenManager {
     /// still returned while valid, and the background task is woken; an
     /// expired or missing token is refreshed first. Without a valid token
     /// the error is a `503` whose detail gives the reason.
-    pub async fn access_token(&self) -> Result<AppToken, ApiError> {
+    pub async fn access_token(self: &Arc<Self>) -> Result<AppToken, ApiError> {
         let now = Utc::now();
         let (access, attempt) = {
             let state = self.read();
@@ -135,13 +136,43 @@ impl TokenManager {
                 attempt,
             });
         }
-        self.refresh_after(attempt).await
+        self.detached(move |manager| async move { manager.refresh_after(attempt).await })
+            .await
     }
 
     /// Replaces a token that Webex rejected before its expiry: unless a
     /// refresh already ran since `rejected` was handed out, the token is
     /// dropped and refreshed.
-    pub async fn replace_rejected(&self, rejected: &AppToken) -> Result<AppToken, ApiError> {
+    pub async fn replace_rejected(
+        self: &Arc<Self>,
+        rejected: &AppToken,
+    ) -> Result<AppToken, ApiError> {
+        let rejected = rejected.clone();
+        self.detached(move |manager| async move { manager.replace_locked(&rejected).await })
+            .await
+    }
+
+    /// Runs `work` on its own task and waits for it. A caller that gives up
+    /// (a request timeout or a closed connection) then cannot cancel a
+    /// refresh after Webex rotated the refresh token but before the new one
+    /// was stored.
+    async fn detached<F, Fut>(self: &Arc<Self>, work: F) -> Result<AppToken, ApiError>
+    where
+        F: FnOnce(Arc<Self>) -> Fut,
+        Fut: Future<Output = Result<AppToken, ApiError>> + Send + 'static,
+    {
+        match tokio::spawn(work(Arc::clone(self))).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(%error, "Service App token refresh task failed");
+                Err(ApiError::Unavailable(
+                    "the Service App token refresh stopped unexpectedly; try again".to_owned(),
+                ))
+            }
+        }
+    }
+
+    async fn replace_locked(&self, rejected: &AppToken) -> Result<AppToken, ApiError> {
         let _guard = self.refresh_lock.lock().await;
         {
             let mut state = self.write();
