@@ -14,7 +14,8 @@ use crate::error::REQUEST_ID;
 /// Header that carries the request id in both directions.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// Longest request id taken from a caller; longer ones are replaced.
+/// Maximum length of a request id taken from a caller; longer ones are
+/// replaced.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// Takes the caller's `x-request-id` when it is short printable ASCII, or

@@ -61,7 +61,8 @@ impl RunningEmulator {
     }
 }
 
-/// What a started emulator accepts and which faults it injects.
+/// Set-up of a started emulator: the credentials it accepts and the faults
+/// it injects.
 #[derive(Debug, Clone, Default)]
 pub struct EmulatorSetup {
     pub issuers: Vec<Issuer>,

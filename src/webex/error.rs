@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 /// A Webex call that did not succeed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum UpstreamError {
-    /// Webex answered with an error status.
+    /// Webex returned an error status.
     #[error("Webex rejected {call} with status {status}{}{}{}", message_suffix(.message), tracking_suffix(.tracking_id), hint_suffix(.hint))]
     Rejected {
         call: &'static str,
@@ -21,13 +21,13 @@ pub enum UpstreamError {
         call: &'static str,
         tracking_id: Option<String>,
     },
-    /// Webex did not answer within the configured timeout.
+    /// Webex did not respond within the configured timeout.
     #[error("Webex did not answer {call} within {timeout_ms} ms; try again later")]
     Timeout { call: &'static str, timeout_ms: u64 },
     /// Webex could not be reached.
     #[error("Webex could not be reached for {call} ({cause}); try again later")]
     Unreachable { call: &'static str, cause: String },
-    /// Webex answered success with a body this service cannot read.
+    /// Webex returned success with a body this service cannot read.
     #[error("Webex returned an unreadable response to {call}: {detail}{}", tracking_suffix(.tracking_id))]
     InvalidResponse {
         call: &'static str,

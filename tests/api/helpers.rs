@@ -127,7 +127,7 @@ pub async fn problem(response: reqwest::Response, status: u16) -> Value {
     body
 }
 
-/// The reference vectors from `tests/fixtures/guest-tokens.json`.
+/// Reads the reference vectors from `tests/fixtures/guest-tokens.json`.
 pub fn vectors() -> Vec<Value> {
     let text = include_str!("../fixtures/guest-tokens.json");
     let file: Value = serde_json::from_str(text).unwrap();

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
 
-/// Starts an emulator that knows no issuer and returns its base URL.
+/// Starts an emulator with no configured issuer and returns its base URL.
 async fn emulator_without_issuers() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     guestissuer::emulator::spawn(listener, Vec::new())
@@ -18,7 +18,7 @@ async fn emulator_without_issuers() -> String {
         .base_url()
 }
 
-/// Starts a server that accepts connections and never answers.
+/// Starts a server that accepts connections and never responds.
 async fn silent_upstream() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
