@@ -3,7 +3,7 @@
 //! A request enters through [`startup`], which builds the router from
 //! [`routes`] with the [`middleware`], [`cors`] and [`limits`]. Guest routes
 //! take their caller from [`auth`] and charge [`rate_limit`], then reach
-//! Webex through a [`webex::GuestBackend`]. [`emulator`] stands in for Webex in development
+//! Webex through a [`webex::GuestBackend`]. [`emulator`] replaces Webex in development
 //! and tests.
 
 /// Caller authentication modes and the guest identity each caller may get.

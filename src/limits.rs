@@ -58,8 +58,8 @@ impl RawLimits {
 /// Rejects a request whose header names and values exceed `max_bytes` in
 /// total with `431`. Each field counts as `name: value` plus CRLF.
 ///
-/// NOTE: hyper 1.13 answers a request with more than 100 headers, or a
-/// head over its 417,792-byte read buffer, with its own bodiless `431`
+/// NOTE: hyper 1.13 rejects a request with more than 100 headers, or a
+/// head over its 417,792-byte read buffer, with its own bodiless `431` response
 /// before this middleware runs; `axum::serve` does not expose those limits.
 pub async fn check_header_size(
     State(max_bytes): State<usize>,

@@ -19,9 +19,8 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// Takes the caller's `x-request-id` when it is short printable ASCII, or
-/// generates a UUID, then serves the request inside a span with the id,
-/// method and route, logs one line and records the metrics when it ends,
-/// and echoes the id.
+/// generates a UUID. Serves the request inside a span with the id, method
+/// and route, then logs one line, records the metrics and echoes the id.
 pub async fn request_context(mut request: Request, next: Next) -> Response {
     let request_id = request
         .headers()

@@ -146,7 +146,7 @@ async fn wait_until_in_flight(emulator_url: &str) {
 
 /// Returns whether the server stops accepting connections within 2 s. The
 /// shutdown log line comes from the signal task, a moment before the
-/// accept loop sees the signal, so the first attempts may still connect.
+/// accept loop receives the signal, so the first attempts may still connect.
 async fn refuses_connections(addr: &str) -> bool {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)

@@ -1,7 +1,7 @@
-//! `guestissuer healthcheck`: asks the running service (or with
-//! `--emulator` the standalone emulator) for `GET /healthz` on its
-//! configured address, for a container `HEALTHCHECK` in an image without
-//! a shell or curl.
+//! `guestissuer healthcheck`: sends `GET /healthz` to the running service
+//! (or, with `--emulator`, to the standalone emulator) on its configured
+//! address, for a container `HEALTHCHECK` in an image without a shell or
+//! curl.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ pub struct HealthcheckArgs {
     timeout_ms: u64,
 }
 
-/// Exits 0 when `/healthz` answers `200`, 1 when it does not, and 2 when
+/// Exits 0 when `/healthz` returns `200`, 1 when it does not, and 2 when
 /// the configuration is invalid; the reason goes to stderr.
 pub async fn run(args: HealthcheckArgs) -> u8 {
     let settings = match Settings::load(args.config.as_deref()) {

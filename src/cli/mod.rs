@@ -92,7 +92,7 @@ enum Command {
     Emulate(server::EmulateArgs),
     /// Print a new API key, and the configuration entry with its hash.
     Keygen(keygen::KeygenArgs),
-    /// Check that the service answers GET /healthz; exit 0 if it does, 1 if not.
+    /// Check that the service returns 200 for GET /healthz; exit 0 if it does, 1 if not.
     Healthcheck(healthcheck::HealthcheckArgs),
 }
 

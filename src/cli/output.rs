@@ -90,7 +90,7 @@ impl Output {
 
 /// Sends this crate's `info` and higher log events to stderr. The filter is
 /// fixed, so `RUST_LOG` cannot turn on the logs of the HTTP libraries,
-/// which nobody here has checked for credentials.
+/// whose output was not checked for credentials.
 fn init_client_logging(json: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new("guestissuer=info"))

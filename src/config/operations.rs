@@ -55,10 +55,10 @@ pub(super) struct RawReadiness {
 /// `[readiness]`: how `GET /readyz` judges the Webex upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadinessSettings {
-    /// A Webex answer younger than this makes the upstream check pass
+    /// A Webex response younger than this makes the upstream check pass
     /// without a probe.
     pub upstream_recent: Duration,
-    /// Time allowed for the probe sent when no answer is recent.
+    /// Time allowed for the probe sent when no response is recent.
     pub upstream_probe_timeout: Duration,
 }
 

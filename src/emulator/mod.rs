@@ -31,7 +31,7 @@ use faults::ConnectionCloser;
 
 /// Builds the emulator's router: the Webex routes under `/v1` behind the
 /// fault-injection middleware, the control endpoint under `/_emulator`, and
-/// `GET /healthz`, which answers `200` for container health checks.
+/// `GET /healthz`, which returns `200` for container health checks.
 pub fn router(state: Arc<EmulatorState>, injector: Arc<FaultInjector>) -> Router {
     let webex = routes::router()
         .layer(axum::middleware::from_fn_with_state(

@@ -1,4 +1,4 @@
-//! What the emulator remembers: known issuers, guests and access tokens.
+//! Emulator state: known issuers, guests and access tokens.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

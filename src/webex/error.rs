@@ -55,7 +55,7 @@ fn hint_suffix(hint: &Option<&'static str>) -> String {
 }
 
 impl UpstreamError {
-    /// Returns the status, problem type slug and title for the HTTP answer.
+    /// Returns the status, problem type slug and title for the HTTP response.
     pub fn classify(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             Self::Rejected { .. } => (
@@ -86,7 +86,7 @@ impl UpstreamError {
         }
     }
 
-    /// Returns the status Webex answered with, if it answered.
+    /// Returns the status Webex responded with, if it responded.
     pub fn upstream_status(&self) -> Option<u16> {
         match self {
             Self::Rejected { status, .. } => Some(*status),

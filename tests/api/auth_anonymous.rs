@@ -47,16 +47,7 @@ async fn login_takes_optional_user_name() {
             .json()
             .await
             .unwrap();
-        let person: Value = app
-            .client
-            .get(app.url("/whoami"))
-            .bearer_auth(login["accessToken"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let person = app.whoami(login["accessToken"].as_str().unwrap()).await;
         assert_eq!(person["displayName"], expected);
     }
 }

@@ -73,16 +73,7 @@ async fn login_with_identity_skips_the_jwt() {
     assert_eq!(login["userId"], "walk-in-1");
     assert!(login.get("token").is_none());
 
-    let person: Value = app
-        .client
-        .get(app.url("/whoami"))
-        .bearer_auth(login["accessToken"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let person = app.whoami(login["accessToken"].as_str().unwrap()).await;
     assert_eq!(person["displayName"], "Visitor");
     assert_eq!(
         person["emails"][0],
@@ -104,16 +95,7 @@ async fn same_user_id_is_same_person() {
             .json()
             .await
             .unwrap();
-        let person: Value = app
-            .client
-            .get(app.url("/whoami"))
-            .bearer_auth(login["accessToken"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let person = app.whoami(login["accessToken"].as_str().unwrap()).await;
         assert_eq!(person["displayName"], name);
         ids.push(person["id"].clone());
     }

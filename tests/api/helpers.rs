@@ -41,6 +41,19 @@ impl TestApp {
             .expect("request reaches the service")
     }
 
+    /// Returns the person `GET /whoami` reports for `access_token`.
+    pub async fn whoami(&self, access_token: &str) -> Value {
+        let response = self
+            .client
+            .get(self.url("/whoami"))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("request reaches the service");
+        assert_eq!(response.status(), 200, "whoami succeeds");
+        response.json().await.unwrap()
+    }
+
     /// Mints a guest JWT through `POST /guests` and returns the token.
     pub async fn mint(&self, user_id: &str, user_name: &str) -> String {
         let response = self
@@ -56,7 +69,7 @@ impl TestApp {
 }
 
 /// Environment overrides for every test: a free loopback port, and a
-/// per-IP burst that holds the concurrent requests some tests send from
+/// per-IP burst large enough for the concurrent requests some tests send from
 /// 127.0.0.1. Rate-limit tests set their own limits over it.
 pub fn base_env() -> HashMap<String, String> {
     HashMap::from([
